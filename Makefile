@@ -1,0 +1,50 @@
+# One command each: `make run` serves the app, `make test` runs everything. Both set up first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help install install-dev migrate setup run test test-fast lint bench clean
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed ## Create .venv and install the app
+
+install-dev: $(VENV)/.installed-dev ## Install the app with test and lint tools
+
+setup: install ## Migrate both stores and load the default surveys
+	$(FLASK) db upgrade
+	$(FLASK) surveys load-defaults
+
+run: setup ## Serve on http://127.0.0.1:5000 for trying it out (DEMO=1)
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev lint ## Lint, then the whole suite (SQLite, plus PostgreSQL if TEST_DATABASE_URL is set)
+	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+
+test-fast: install-dev ## The suite without browser tests
+	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: install-dev ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean: ## Remove the virtualenv and local databases
+	rm -rf $(VENV) instance/*.db .pytest_cache .coverage

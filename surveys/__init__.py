@@ -1,0 +1,65 @@
+"""Optional demographic surveys for an online shop, with answers kept apart from identity."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from surveys.config import load_config
+from surveys.extensions import csrf, db, limiter, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SurveysFlask(Flask):
+    def log_exception(self, exc_info) -> None:  # type: ignore[no-untyped-def, override]
+        """Log the error's type and route only: messages and tracebacks can carry answers."""
+        from flask import request
+
+        self.logger.error(
+            "unhandled %s on %s %s",
+            exc_info[0].__name__ if exc_info and exc_info[0] else "error",
+            request.method,
+            request.url_rule.rule if request.url_rule else "(no route)",
+        )
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. No database work happens here: migrations are a deploy step."""
+    app = SurveysFlask(
+        __name__,
+        instance_path=str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(load_config(Path(app.instance_path)))
+    if config:
+        app.config.from_mapping(config)
+    # Lean HTML for slow networks: no blank lines left behind by template tags.
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    from surveys import models  # noqa: F401  (registers both stores' tables)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+
+    from surveys import errors, logs, security
+
+    logs.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from surveys.shopper import bp as shopper_bp
+
+    app.register_blueprint(shopper_bp)
+
+    from surveys.cli import register_commands
+
+    register_commands(app)
+    return app

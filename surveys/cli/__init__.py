@@ -1,0 +1,9 @@
+"""Command-line tools: ``.venv/bin/flask <group> <command>`` from the repository root."""
+
+from flask import Flask
+
+
+def register_commands(app: Flask) -> None:
+    from surveys.cli.surveys import surveys_group
+
+    app.cli.add_command(surveys_group)

@@ -1,0 +1,55 @@
+"""Clear error pages: every 4xx says what happened and what to do; no stack trace ever."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger("surveys.errors")
+
+MESSAGES = {
+    400: ("Something in that request was wrong", "Go back, reload the page and try again."),
+    403: ("You cannot open this page", "It is not meant for your account."),
+    404: ("Page not found", "The survey or page you asked for does not exist or is closed."),
+    405: ("That action is not allowed here", "Use the buttons on the page."),
+    413: ("That was too much to send", "A survey answer is small; reload the page and try again."),
+    429: ("Too many tries", "Wait a minute, then try again."),
+    500: ("Something went wrong on our side", "Nothing was saved. Please try again in a minute."),
+}
+
+
+def init_app(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        return (
+            render_template(
+                "errors/error.html",
+                status=400,
+                title="This form has expired",
+                advice="For your safety, forms work for a few hours only. Reload the page and "
+                "answer again; nothing was saved.",
+            ),
+            400,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        code = error.code or 500
+        title, advice = MESSAGES.get(code, (error.name, error.description or ""))
+        response = error.get_response()
+        response.set_data(
+            render_template("errors/error.html", status=code, title=title, advice=advice)
+        )
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: InternalServerError) -> tuple[str, int]:
+        # Only the exception type: its message could carry submitted values.
+        original = getattr(error, "original_exception", None)
+        log.error("unhandled error", extra={"fields": {"error_type": type(original).__name__}})
+        title, advice = MESSAGES[500]
+        return render_template("errors/error.html", status=500, title=title, advice=advice), 500

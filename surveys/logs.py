@@ -1,0 +1,75 @@
+"""Logs without people: one JSON line per request with no IP, query string, cookie or answer.
+
+Werkzeug's own request lines carry the client's address and the full URL, so they are dropped;
+this module writes the access log instead.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import sys
+import time
+from typing import Any
+
+from flask import Flask, Response, g, request
+
+access_log = logging.getLogger("surveys.access")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        entry.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            entry["error"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class DropWerkzeugRequestLines(logging.Filter):
+    """Werkzeug writes '<client address> - - [time] "GET /path?query"' lines: drop them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return " - - [" not in record.getMessage()
+
+
+def init_app(app: Flask) -> None:
+    logger = logging.getLogger("surveys")
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    werkzeug_logger = logging.getLogger("werkzeug")
+    if not any(isinstance(f, DropWerkzeugRequestLines) for f in werkzeug_logger.filters):
+        werkzeug_logger.addFilter(DropWerkzeugRequestLines())
+
+    @app.before_request
+    def start_timer() -> None:
+        g.request_started = time.perf_counter()
+        g.request_id = secrets.token_hex(8)
+
+    @app.after_request
+    def log_request(response: Response) -> Response:
+        started = g.get("request_started", time.perf_counter())
+        access_log.info(
+            "request",
+            extra={
+                "fields": {
+                    "request_id": g.get("request_id"),
+                    "method": request.method,
+                    # The route's pattern where there is one, so no identifier in a path is logged.
+                    "path": request.url_rule.rule if request.url_rule else request.path,
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                }
+            },
+        )
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response

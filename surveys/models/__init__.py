@@ -1,0 +1,6 @@
+"""Models of both stores. Import from here so that both binds are always registered."""
+
+from surveys.models.answers import ANSWER_COLUMNS, Dismissal, FunnelCount, Response, Survey
+from surveys.models.identity import UsedToken
+
+__all__ = ["ANSWER_COLUMNS", "Dismissal", "FunnelCount", "Response", "Survey", "UsedToken"]

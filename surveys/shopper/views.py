@@ -1,0 +1,236 @@
+"""Shopper views: parse the request, call the services, render. No rules live here."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from surveys import clock, reference
+from surveys.extensions import db
+from surveys.models import Survey
+from surveys.questions import QUESTIONS, label_for
+from surveys.services import answers as answer_service
+from surveys.services import funnel, respondents
+from surveys.services.answers import Outcome
+from surveys.services.respondents import TamperedCookie
+from surveys.shopper import bp
+from surveys.shopper.forms import ActionForm, SurveyForm, build_form
+from surveys.shopper.respondent import current_hash_or_none, current_key, forget, remember
+
+
+def _survey_or_404(slug: str) -> Survey:
+    survey = answer_service.open_survey(db.session, slug, clock.today())
+    if survey is None:
+        abort(404)
+    return survey
+
+
+def _key_for_write() -> str | None:
+    """The respondent key for a request that writes; a forged cookie stops the request."""
+    try:
+        return current_key()
+    except TamperedCookie:
+        response = make_response(
+            render_template(
+                "errors/error.html",
+                status=400,
+                title="Your survey cookie could not be read",
+                advice="It may have been changed or damaged, so nothing was saved and we have "
+                "cleared it. Reload the page to start again.",
+            ),
+            400,
+        )
+        forget(response)
+        abort(response)
+
+
+@bp.get("/")
+def index() -> Response | str:
+    offered = answer_service.offered_surveys(db.session, current_hash_or_none(), clock.today())
+    if len(offered) == 1:
+        return redirect(url_for("shopper.survey", slug=offered[0].slug))
+    return render_template("shopper/index.html", surveys=offered)
+
+
+@bp.get("/privacy")
+def privacy() -> str:
+    return render_template(
+        "shopper/privacy.html",
+        questions=QUESTIONS.values(),
+        not_now_days=current_app.config["NOT_NOW_DAYS"],
+    )
+
+
+@bp.route("/surveys/<slug>", methods=["GET", "POST"])
+def survey(slug: str) -> Response | str | tuple[str, int]:
+    survey = _survey_or_404(slug)
+    respondent_hash = current_hash_or_none()
+    existing = (
+        answer_service.find_response(db.session, survey, respondent_hash)
+        if respondent_hash
+        else None
+    )
+
+    if request.method == "GET":
+        form = build_form(survey.questions, data=existing.answers() if existing else None)
+        funnel.record(db.session, survey, funnel.SHOWN, clock.today())
+        db.session.commit()
+        return _render_survey(survey, form, has_answers=existing is not None)
+
+    key = _key_for_write()
+    form = build_form(survey.questions)
+    if request.form.get("action") == "refresh":
+        # Without JavaScript, choosing a state and pressing "Show its LGAs" lands here.
+        form.validate_on_submit()  # checks CSRF and fills errors, but nothing is stored
+        for field in form.fields_in_order():
+            if field.name != "lga":
+                field.errors = []
+        return _render_survey(survey, form, has_answers=existing is not None)
+
+    if not form.validate_on_submit():
+        return _render_survey(survey, form, has_answers=existing is not None), 400
+
+    funnel.record(db.session, survey, funnel.STARTED, clock.today())
+    new_key = key or respondents.new_key()
+    result = answer_service.save_answers(
+        db.session, survey, respondents.respondent_hash(new_key), form.answers(), clock.today()
+    )
+    if result.outcome is Outcome.SAVED:
+        funnel.record(db.session, survey, funnel.COMPLETED, clock.today())
+    db.session.commit()
+
+    if result.outcome is Outcome.UNDER_18:
+        # Rendered, not redirected, so that no URL or log line says a child answered.
+        return render_template("shopper/under_18.html", survey=survey)
+    response = redirect(url_for("shopper.thanks", slug=survey.slug), code=303)
+    if result.outcome is Outcome.SAVED and key is None:
+        remember(response, new_key)
+    return response
+
+
+def _render_survey(survey: Survey, form: SurveyForm, *, has_answers: bool) -> str:
+    return render_template(
+        "shopper/survey.html",
+        survey=survey,
+        form=form,
+        action_form=ActionForm(),
+        has_answers=has_answers,
+        questions=QUESTIONS,
+        prefer_not=reference.PREFER_NOT_TO_SAY,
+    )
+
+
+@bp.get("/surveys/<slug>/thanks")
+def thanks(slug: str) -> str:
+    survey = _survey_or_404(slug)
+    respondent_hash = current_hash_or_none()
+    response = (
+        answer_service.find_response(db.session, survey, respondent_hash)
+        if respondent_hash
+        else None
+    )
+    return render_template(
+        "shopper/thanks.html", survey=survey, summary=_summary(response) if response else None
+    )
+
+
+@bp.post("/surveys/<slug>/not-now")
+def not_now(slug: str) -> Response:
+    survey = _survey_or_404(slug)
+    form = ActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    key = _key_for_write() or respondents.new_key()
+    answer_service.dismiss(
+        db.session,
+        survey,
+        respondents.respondent_hash(key),
+        clock.today(),
+        current_app.config["NOT_NOW_DAYS"],
+    )
+    funnel.record(db.session, survey, funnel.NOT_NOW, clock.today())
+    db.session.commit()
+    response = redirect(url_for("shopper.dismissed", slug=survey.slug), code=303)
+    remember(response, key)
+    return response
+
+
+@bp.get("/surveys/<slug>/not-now")
+def dismissed(slug: str) -> str:
+    survey = _survey_or_404(slug)
+    return render_template(
+        "shopper/not_now.html", survey=survey, days=current_app.config["NOT_NOW_DAYS"]
+    )
+
+
+@bp.post("/surveys/<slug>/delete")
+def delete_survey_answers(slug: str) -> Response:
+    survey = _survey_or_404(slug)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    key = _key_for_write()
+    if key:
+        answer_service.delete_answers(db.session, respondents.respondent_hash(key), survey)
+        db.session.commit()
+    return redirect(url_for("shopper.my_answers", deleted=1), code=303)
+
+
+@bp.get("/answers")
+def my_answers() -> str:
+    respondent_hash = current_hash_or_none()
+    responses = answer_service.responses_of(db.session, respondent_hash) if respondent_hash else []
+    return render_template(
+        "shopper/answers.html",
+        responses=[(response.survey, _summary(response)) for response in responses],
+        action_form=ActionForm(),
+        deleted=request.args.get("deleted") == "1",
+    )
+
+
+@bp.post("/answers/delete")
+def delete_all_answers() -> Response:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    key = _key_for_write()
+    if key:
+        answer_service.delete_answers(db.session, respondents.respondent_hash(key))
+        db.session.commit()
+    return redirect(url_for("shopper.my_answers", deleted=1), code=303)
+
+
+def _summary(response) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    """(question, answer label) for each question of the survey; skipped ones say so."""
+    rows = []
+    for key, code in response.answers().items():
+        if key in response.survey.questions:
+            rows.append((QUESTIONS[key].short_label, label_for(key, code) or "Skipped"))
+    return rows
+
+
+@cache
+def _lga_json() -> bytes:
+    return json.dumps(
+        reference.lga_names_by_state(), separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+@bp.get("/lgas.json")
+def lga_list() -> Response:
+    """Every state's LGAs for the instant cascade; the same for everyone, so cached a day."""
+    response = make_response(_lga_json())
+    response.content_type = "application/json"
+    response.cache_control.public = True
+    response.cache_control.max_age = 86400
+    response.add_etag()
+    return response.make_conditional(request)

@@ -1,0 +1,198 @@
+"""Fixtures in the style of Flask's tutorial: ``app``, ``client``, ``runner`` and factories.
+
+Every test gets fresh, empty stores. Tests that take ``app`` run on SQLite, and once more on
+PostgreSQL when ``TEST_DATABASE_URL`` is set (``.ci/run`` sets it). CSRF stays on: the
+``shopper`` helper reads each form's token from the page, as a browser would.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import delete, select
+from sqlalchemy.engine import make_url
+from werkzeug.test import TestResponse
+
+from surveys import create_app
+from surveys.extensions import db
+from surveys.models import Response, Survey
+from surveys.services import catalogue
+
+BINDS = ("answers", "identity")
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
+
+
+def _database_url(url: str, database: str, driver: str = "postgresql+psycopg") -> str:
+    return make_url(url).set(drivername=driver, database=database).render_as_string(False)
+
+
+@pytest.fixture(scope="session")
+def postgres_binds() -> dict[str, str]:
+    """Two PostgreSQL databases, as in production: one per store."""
+    import psycopg
+
+    admin_url = _database_url(
+        TEST_DATABASE_URL, make_url(TEST_DATABASE_URL).database or "test", "postgresql"
+    )
+    names = {bind: f"surveys_test_{bind}" for bind in BINDS}
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+        for name in names.values():
+            if name not in existing:
+                connection.execute(f'CREATE DATABASE "{name}"')
+    return {bind: _database_url(TEST_DATABASE_URL, name) for bind, name in names.items()}
+
+
+@pytest.fixture(params=BACKENDS)
+def database_binds(request: pytest.FixtureRequest, tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        return {bind: f"sqlite:///{tmp_path / bind}.db" for bind in BINDS}
+    return request.getfixturevalue("postgres_binds")
+
+
+@pytest.fixture
+def make_app(database_binds: dict[str, str]) -> Iterator[Callable[..., Flask]]:
+    """A factory for apps on this test's empty stores, with extra config."""
+    made: list[Flask] = []
+
+    def factory(create_schema: bool = True, **config: Any) -> Flask:
+        settings = {
+            "TESTING": True,
+            "SURVEYS_ENV": "test",
+            "SECRET_KEY": secrets.token_urlsafe(32),
+            "SQLALCHEMY_BINDS": dict(database_binds),
+            "RATELIMIT_ENABLED": False,
+            **config,
+        }
+        app = create_app(settings)
+        if create_schema:
+            with app.app_context():
+                db.drop_all(bind_key=list(BINDS))
+                db.create_all(bind_key=list(BINDS))
+        made.append(app)
+        return app
+
+    yield factory
+    for app in made:
+        with app.app_context():
+            db.session.remove()
+            for engine in db.engines.values():
+                engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Callable[..., Flask]) -> Flask:
+    """The app with the default surveys loaded."""
+    app = make_app()
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_token(page: TestResponse) -> str:
+    match = CSRF_INPUT.search(page.get_data(as_text=True))
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+class Shopper:
+    """A shopper's browser without JavaScript: fetches each form, then posts it with its token."""
+
+    def __init__(self, client: FlaskClient):
+        self.client = client
+
+    def open(self, slug: str) -> TestResponse:
+        return self.client.get(f"/surveys/{slug}")
+
+    def submit(self, slug: str, answers: dict[str, str], **extra: str) -> TestResponse:
+        token = csrf_token(self.open(slug))
+        return self.client.post(f"/surveys/{slug}", data={"csrf_token": token, **answers, **extra})
+
+    def post_action(self, page_url: str, action_url: str) -> TestResponse:
+        token = csrf_token(self.client.get(page_url))
+        return self.client.post(action_url, data={"csrf_token": token})
+
+    def not_now(self, slug: str) -> TestResponse:
+        return self.post_action(f"/surveys/{slug}", f"/surveys/{slug}/not-now")
+
+    def respondent_cookie(self) -> str | None:
+        cookie = self.client.get_cookie("respondent")
+        return cookie.value if cookie else None
+
+
+@pytest.fixture
+def shopper(client: FlaskClient) -> Shopper:
+    return Shopper(client)
+
+
+@pytest.fixture
+def make_shopper(app: Flask) -> Callable[[], Shopper]:
+    """Another browser: its own cookies, the same service."""
+    return lambda: Shopper(app.test_client())
+
+
+@pytest.fixture
+def shopper_of() -> Callable[[Flask], Shopper]:
+    """A browser for an app made with ``make_app``."""
+    return lambda app: Shopper(app.test_client())
+
+
+@pytest.fixture
+def stored_responses(app: Flask) -> Callable[[], list[Response]]:
+    """Read the answers store directly, as an auditor would."""
+
+    def read() -> list[Response]:
+        with app.app_context():
+            rows = list(db.session.scalars(select(Response)))
+            db.session.expunge_all()
+            return rows
+
+    return read
+
+
+@pytest.fixture
+def set_survey(app: Flask) -> Callable[..., None]:
+    """Change a survey's fields directly, e.g. ``set_survey('about-you', active=False)``."""
+
+    def change(slug: str, **fields: Any) -> None:
+        with app.app_context():
+            survey = db.session.scalars(select(Survey).where(Survey.slug == slug)).one()
+            for name, value in fields.items():
+                setattr(survey, name, value)
+            db.session.commit()
+
+    return change
+
+
+@pytest.fixture
+def only_survey(app: Flask) -> Callable[[str], None]:
+    """Remove every survey but one."""
+
+    def keep(slug: str) -> None:
+        with app.app_context():
+            db.session.execute(delete(Survey).where(Survey.slug != slug))
+            db.session.commit()
+
+    return keep
