@@ -27,6 +27,8 @@ from surveys.services import catalogue
 
 BINDS = ("answers", "identity")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+#: Prefix of the PostgreSQL databases the suite creates; set it to run two checkouts at once.
+TEST_DATABASE_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "surveys_test")
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
 
@@ -42,7 +44,7 @@ def postgres_binds() -> dict[str, str]:
     admin_url = _database_url(
         TEST_DATABASE_URL, make_url(TEST_DATABASE_URL).database or "test", "postgresql"
     )
-    names = {bind: f"surveys_test_{bind}" for bind in BINDS}
+    names = {bind: f"{TEST_DATABASE_PREFIX}_{bind}" for bind in BINDS}
     with psycopg.connect(admin_url, autocommit=True) as connection:
         existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
         for name in names.values():
