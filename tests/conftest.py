@@ -119,6 +119,12 @@ def csrf_token(page: TestResponse) -> str:
     return match.group(1)
 
 
+@pytest.fixture
+def csrf_from() -> Callable[[TestResponse], str]:
+    """Read the CSRF token out of a page."""
+    return csrf_token
+
+
 class Shopper:
     """A shopper's browser without JavaScript: fetches each form, then posts it with its token."""
 

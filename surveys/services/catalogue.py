@@ -67,7 +67,7 @@ def parse(text: str, *, json_only: bool = False) -> list[SurveySpec]:
         problems += [f"survey {index}: {problem}" for problem in item_problems]
         if spec is not None:
             specs.append(spec)
-    slugs = [spec.slug for spec in specs]
+    slugs = [item.get("slug") for item in data if isinstance(item, dict)]
     problems += [
         f"slug {slug!r} appears more than once"
         for slug in sorted(set(slugs))

@@ -1,0 +1,58 @@
+"""Page objects: each knows its page's selectors, so the tests read as what a shopper does."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Locator, Page
+
+
+class SurveyPage:
+    def __init__(self, page: Page, base_url: str, slug: str):
+        self.page, self.base_url, self.slug = page, base_url, slug
+
+    def open(self) -> SurveyPage:
+        self.page.goto(f"{self.base_url}/surveys/{self.slug}")
+        return self
+
+    def choose_state(self, name: str) -> None:
+        self.page.select_option("#state", label=name)
+
+    def show_lgas(self) -> None:
+        """The no-JavaScript cascade button."""
+        self.page.click("button[data-refresh]")
+
+    def has_show_lgas_button(self) -> bool:
+        return self.page.locator("button[data-refresh]").count() == 1
+
+    def lga_names(self) -> list[str]:
+        return self.page.locator("#lga option").all_inner_texts()
+
+    def choose_lga(self, name: str) -> None:
+        self.page.select_option("#lga", label=name)
+
+    def option(self, question_key: str, label: str) -> Locator:
+        exactly = re.compile(rf"^\s*{re.escape(label)}\s*$")
+        return self.page.locator(f"label.option:has(input[name={question_key}])", has_text=exactly)
+
+    def choose(self, question_key: str, label: str) -> None:
+        self.option(question_key, label).locator("input").check()
+
+    def checked(self, question_key: str) -> str | None:
+        checked = self.page.locator(f"input[name={question_key}]:checked")
+        return checked.get_attribute("value") if checked.count() else None
+
+    def send(self) -> None:
+        self.page.click("button.primary")
+
+    def not_now(self) -> None:
+        self.page.click("text=Not now")
+
+    def delete_answers(self) -> None:
+        self.page.click("text=Delete my answers")
+
+    def error_summary(self) -> str:
+        return self.page.locator("#error-summary").inner_text()
+
+    def heading(self) -> str:
+        return self.page.locator("h1").inner_text()
