@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev migrate setup run test test-fast lint bench clean
+.PHONY: help install install-dev setup run serve test test-fast lint clean
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -36,15 +36,19 @@ run: setup ## Serve on http://127.0.0.1:5000 for trying it out (DEMO=1)
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
+serve: setup ## Serve with gunicorn (gunicorn.conf.py); set the *_DATABASE_URL and SECRET_KEY first
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
 test: install-dev lint ## Lint, then the whole suite (SQLite, plus PostgreSQL if TEST_DATABASE_URL is set)
 	$(BIN)/pytest --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test-fast: install-dev ## The suite without browser tests
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
-lint: install-dev ## ruff lint and format check
+lint: install-dev ## ruff lint and format check, bandit security scan
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --recursive surveys
 
 clean: ## Remove the virtualenv and local databases
 	rm -rf $(VENV) instance/*.db .pytest_cache .coverage

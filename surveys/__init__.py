@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from surveys.config import load_config
 from surveys.extensions import csrf, db, limiter, migrate
@@ -42,6 +43,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
+    if app.config["TRUSTED_PROXIES"]:
+        # Behind a reverse proxy: take the client address and scheme from its headers.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
     from surveys import models  # noqa: F401  (registers both stores' tables)
 
     db.init_app(app)
@@ -55,9 +61,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
+    from surveys.health import bp as health_bp
     from surveys.shopper import bp as shopper_bp
 
     app.register_blueprint(shopper_bp)
+    app.register_blueprint(health_bp)
 
     from surveys.cli import register_commands
 

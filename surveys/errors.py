@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger("surveys.errors")
@@ -18,7 +19,11 @@ MESSAGES = {
     413: ("That was too much to send", "A survey answer is small; reload the page and try again."),
     429: ("Too many tries", "Wait a minute, then try again."),
     500: ("Something went wrong on our side", "Nothing was saved. Please try again in a minute."),
+    503: ("We are busy for a moment", "Nothing was saved. Please try again in a few seconds."),
 }
+
+#: Seconds a client should wait before retrying when a store is unreachable.
+RETRY_AFTER_SECONDS = 5
 
 
 def init_app(app: Flask) -> None:
@@ -45,6 +50,17 @@ def init_app(app: Flask) -> None:
         )
         response.content_type = "text/html; charset=utf-8"
         return response
+
+    @app.errorhandler(OperationalError)
+    def store_unavailable(error: OperationalError):  # type: ignore[no-untyped-def]
+        """A store is down or restarting: say so, roll back, and let the client retry."""
+        from surveys.extensions import db
+
+        db.session.rollback()
+        log.warning("store unavailable", extra={"fields": {"error_type": type(error.orig).__name__}})
+        title, advice = MESSAGES[503]
+        page = render_template("errors/error.html", status=503, title=title, advice=advice)
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError) -> tuple[str, int]:

@@ -17,7 +17,7 @@ from flask import (
 )
 
 from surveys import clock, reference
-from surveys.extensions import db
+from surveys.extensions import db, limiter
 from surveys.models import Survey
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
@@ -27,6 +27,12 @@ from surveys.services.respondents import TamperedCookie
 from surveys.shopper import bp
 from surveys.shopper.forms import ActionForm, SurveyForm, build_form
 from surveys.shopper.respondent import current_hash_or_none, current_key, forget, remember
+
+
+#: One budget for every write a shopper's browser can make, counted per client address.
+shopper_writes = limiter.shared_limit(
+    lambda: current_app.config["SUBMIT_RATE_LIMIT"], scope="shopper-writes", methods=["POST"]
+)
 
 
 def _survey_or_404(slug: str) -> Survey:
@@ -73,6 +79,7 @@ def privacy() -> str:
 
 
 @bp.route("/surveys/<slug>", methods=["GET", "POST"])
+@shopper_writes
 def survey(slug: str) -> Response | str | tuple[str, int]:
     survey = _survey_or_404(slug)
     respondent_hash = current_hash_or_none()
@@ -146,6 +153,7 @@ def thanks(slug: str) -> str:
 
 
 @bp.post("/surveys/<slug>/not-now")
+@shopper_writes
 def not_now(slug: str) -> Response:
     survey = _survey_or_404(slug)
     form = ActionForm()
@@ -175,6 +183,7 @@ def dismissed(slug: str) -> str:
 
 
 @bp.post("/surveys/<slug>/delete")
+@shopper_writes
 def delete_survey_answers(slug: str) -> Response:
     survey = _survey_or_404(slug)
     if not ActionForm().validate_on_submit():
@@ -199,6 +208,7 @@ def my_answers() -> str:
 
 
 @bp.post("/answers/delete")
+@shopper_writes
 def delete_all_answers() -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)

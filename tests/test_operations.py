@@ -1,0 +1,108 @@
+"""What an operator relies on: probes, clean 503s, shared rate limits, proxies, gunicorn."""
+
+import secrets
+
+import pytest
+from flask_migrate import upgrade
+from sqlalchemy import MetaData
+
+from surveys.extensions import db
+from surveys.services import catalogue
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+def test_healthz_says_the_process_is_alive(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json == {"status": "ok"}
+
+
+def test_readyz_is_unavailable_until_both_stores_are_migrated(make_app):
+    app = make_app(create_schema=False)
+    with app.app_context():
+        for bind in ("answers", "identity"):
+            existing = MetaData()
+            existing.reflect(db.engines[bind])
+            existing.drop_all(db.engines[bind])
+    client = app.test_client()
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    assert response.json["stores"] == {
+        "answers": "unreachable or not migrated",
+        "identity": "unreachable or not migrated",
+    }
+    with app.app_context():
+        upgrade()
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json["stores"] == {"answers": "ok", "identity": "ok"}
+
+
+def test_an_unreachable_store_gets_a_503_with_retry_after_not_a_stack_trace(make_app, tmp_path):
+    binds = {
+        "answers": f"sqlite:///{tmp_path}/no/such/dir/answers.db",
+        "identity": f"sqlite:///{tmp_path}/identity.db",
+    }
+    app = make_app(create_schema=False, SQLALCHEMY_BINDS=binds)
+    response = app.test_client().get("/surveys/about-you")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "5"
+    text = response.get_data(as_text=True)
+    assert "try again in a few seconds" in text and "Traceback" not in text and "sqlite" not in text
+
+
+def _limited_app(make_app, **config):
+    app = make_app(RATELIMIT_ENABLED=True, SUBMIT_RATE_LIMIT="3 per minute", **config)
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    return app
+
+
+def test_survey_writes_are_rate_limited_with_a_clear_429_and_retry_after(make_app, shopper_of):
+    shopper = shopper_of(_limited_app(make_app))
+    statuses = [shopper.submit("about-you", {"gender": "male"}).status_code for _ in range(4)]
+    assert statuses == [303, 303, 303, 429]
+    limited = shopper.submit("about-you", {"gender": "male"})
+    assert int(limited.headers["Retry-After"]) > 0
+    assert "Too many tries" in limited.get_data(as_text=True)
+    assert shopper.open("about-you").status_code == 200  # reading is never limited
+
+
+def test_two_instances_share_one_rate_limit_through_redis(make_app, shopper_of):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
+    shared = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": secrets.token_hex(6)}
+    first = shopper_of(_limited_app(make_app, **shared))
+    second = shopper_of(make_app(create_schema=False, RATELIMIT_ENABLED=True,
+                                 SUBMIT_RATE_LIMIT="3 per minute", **shared))  # fmt: skip
+    assert [first.submit("about-you", {"gender": "male"}).status_code for _ in range(2)] == [
+        303,
+        303,
+    ]
+    assert second.submit("about-you", {"gender": "male"}).status_code == 303
+    assert second.submit("about-you", {"gender": "male"}).status_code == 429
+    assert first.submit("about-you", {"gender": "male"}).status_code == 429
+
+
+def test_behind_a_trusted_proxy_the_forwarded_scheme_is_honoured(make_app):
+    app = make_app(TRUSTED_PROXIES=1)
+    headers = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+    direct = make_app(create_schema=False).test_client()
+    assert (
+        "Strict-Transport-Security"
+        not in direct.get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers
+    )
+
+
+def test_gunicorn_config_keeps_addresses_and_query_strings_out_of_its_logs():
+    import runpy
+    from pathlib import Path
+
+    settings = runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
+    assert settings["accesslog"] is None  # the app's own JSON access log is the only one
+    assert settings["workers"] >= 3 and settings["timeout"] == 30
