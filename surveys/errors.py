@@ -57,7 +57,9 @@ def init_app(app: Flask) -> None:
         from surveys.extensions import db
 
         db.session.rollback()
-        log.warning("store unavailable", extra={"fields": {"error_type": type(error.orig).__name__}})
+        log.warning(
+            "store unavailable", extra={"fields": {"error_type": type(error.orig).__name__}}
+        )
         title, advice = MESSAGES[503]
         page = render_template("errors/error.html", status=503, title=title, advice=advice)
         return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -28,7 +28,10 @@ def migration_heads(migrations_directory: str) -> frozenset[str]:
 def _store_problem(bind: str, heads: frozenset[str]) -> str | None:
     try:
         with db.engines[bind].connect() as connection:
-            versions = {row[0] for row in connection.execute(text("SELECT version_num FROM alembic_version"))}
+            versions = {
+                row[0]
+                for row in connection.execute(text("SELECT version_num FROM alembic_version"))
+            }
     except SQLAlchemyError:
         return "unreachable or not migrated"
     if versions != heads:

@@ -28,7 +28,6 @@ from surveys.shopper import bp
 from surveys.shopper.forms import ActionForm, SurveyForm, build_form
 from surveys.shopper.respondent import current_hash_or_none, current_key, forget, remember
 
-
 #: One budget for every write a shopper's browser can make, counted per client address.
 shopper_writes = limiter.shared_limit(
     lambda: current_app.config["SUBMIT_RATE_LIMIT"], scope="shopper-writes", methods=["POST"]
