@@ -61,11 +61,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
+    from surveys.api import bp as api_bp
     from surveys.health import bp as health_bp
     from surveys.shopper import bp as shopper_bp
 
     app.register_blueprint(shopper_bp)
     app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp)
 
     from surveys.cli import register_commands
 

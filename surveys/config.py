@@ -94,4 +94,12 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "RATELIMIT_HEADERS_ENABLED": True,
         "DEMO": env.get("DEMO") == "1" and not production,
+        # Profile API: per client (counted in RATELIMIT_STORAGE_URI; use Redis so that all
+        # workers share one count). Generous: the recommender calls it on hot paths.
+        "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "1000 per second; 600000 per hour"),
+        # Webhook outbox: a receiver that is down is retried with exponential backoff
+        # (base, doubling per attempt, at most an hour apart) until the attempts run out.
+        "WEBHOOK_TIMEOUT_SECONDS": _int(env, "WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1),
+        "WEBHOOK_BACKOFF_SECONDS": _int(env, "WEBHOOK_BACKOFF_SECONDS", 5, minimum=0),
+        "WEBHOOK_MAX_ATTEMPTS": _int(env, "WEBHOOK_MAX_ATTEMPTS", 15, minimum=1),
     }

@@ -9,6 +9,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from surveys.api import problems as api_problems
+
 log = logging.getLogger("surveys.errors")
 
 MESSAGES = {
@@ -42,6 +44,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        if api_problems.is_api_request():
+            return api_problems.from_http_exception(error)
         code = error.code or 500
         title, advice = MESSAGES.get(code, (error.name, error.description or ""))
         response = error.get_response()
@@ -60,14 +64,18 @@ def init_app(app: Flask) -> None:
         log.warning(
             "store unavailable", extra={"fields": {"error_type": type(error.orig).__name__}}
         )
+        if api_problems.is_api_request():
+            return api_problems.problem(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
         title, advice = MESSAGES[503]
         page = render_template("errors/error.html", status=503, title=title, advice=advice)
         return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(InternalServerError)
-    def server_error(error: InternalServerError) -> tuple[str, int]:
+    def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
         # Only the exception type: its message could carry submitted values.
         original = getattr(error, "original_exception", None)
         log.error("unhandled error", extra={"fields": {"error_type": type(original).__name__}})
+        if api_problems.is_api_request():
+            return api_problems.problem(500), 500
         title, advice = MESSAGES[500]
         return render_template("errors/error.html", status=500, title=title, advice=advice), 500

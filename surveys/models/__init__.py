@@ -1,6 +1,17 @@
 """Models of both stores. Import from here so that both binds are always registered."""
 
 from surveys.models.answers import ANSWER_COLUMNS, Dismissal, FunnelCount, Response, Survey
+from surveys.models.api import ApiClient, ProfileChange, WebhookDelivery
 from surveys.models.identity import UsedToken
 
-__all__ = ["ANSWER_COLUMNS", "Dismissal", "FunnelCount", "Response", "Survey", "UsedToken"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "ApiClient",
+    "Dismissal",
+    "FunnelCount",
+    "ProfileChange",
+    "Response",
+    "Survey",
+    "UsedToken",
+    "WebhookDelivery",
+]

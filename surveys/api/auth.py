@@ -1,0 +1,92 @@
+"""Bearer tokens (RFC 6750): who is calling, and may they do this?
+
+The caller is looked up once per request (one indexed query on the token's hash) and kept
+in ``g``, so that the rate limiter, which runs first, and the views share the lookup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g, request
+
+from surveys.api import bp
+from surveys.api.problems import problem
+from surveys.extensions import db
+from surveys.services import api_clients
+from surveys.services.api_clients import Caller
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+REALM = 'Bearer realm="surveys"'
+#: Endpoints anyone may read: the API's own description.
+PUBLIC_ENDPOINTS = frozenset({"api.openapi"})
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def caller() -> Caller | None:
+    """The authenticated client of this request, or None (looked up at most once)."""
+    if "api_caller" not in g:
+        token = _bearer_token()
+        g.api_caller = api_clients.authenticate(db.session, token) if token else None
+    return g.api_caller  # type: ignore[no-any-return]
+
+
+def rate_limit_key() -> str:
+    found = caller()
+    return found.name if found else ""
+
+
+def has_no_caller() -> bool:
+    return request.endpoint in PUBLIC_ENDPOINTS or caller() is None
+
+
+@bp.before_request
+def require_caller() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return
+    if caller() is not None:
+        return
+    if _bearer_token() is None:
+        abort(problem(401, headers={"WWW-Authenticate": REALM}))
+    abort(
+        problem(
+            401,
+            "This bearer token is not valid: it is unknown or was revoked.",
+            headers={"WWW-Authenticate": f'{REALM}, error="invalid_token"'},
+        )
+    )
+
+
+def requires(scope: str) -> Callable[[F], F]:
+    """Refuse the request with 403 unless the caller's token has ``scope``."""
+
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            found = caller()
+            if found is None or scope not in found.scopes:
+                abort(
+                    problem(
+                        403,
+                        f"This client's token does not have the {scope!r} scope.",
+                        headers={
+                            "WWW-Authenticate": f'{REALM}, error="insufficient_scope", '
+                            f'scope="{scope}"'
+                        },
+                    )
+                )
+            return view(*args, **kwargs)
+
+        return checked  # type: ignore[return-value]
+
+    return decorate

@@ -1,0 +1,165 @@
+"""API clients: made and revoked from the command line, recognised by the hash of their token.
+
+A token is 32 random bytes, so one SHA-256 of it is as good as a password hash for finding
+it and costs a microsecond on the hot path; the token itself is printed once and never kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from surveys.models import ApiClient, WebhookDelivery
+from surveys.models.api import CHANGES_READ, PROFILES_READ, SCOPES
+
+# Prefixes only, so that a leaked token or secret is recognisable (e.g. by secret scanners).
+TOKEN_PREFIX = "svy_"  # noqa: S105  # nosec B105
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105  # nosec B105
+#: What the scopes default to: everything a recommender needs, reading and keeping up to date.
+DEFAULT_SCOPES = (PROFILES_READ, CHANGES_READ)
+NAME = re.compile(r"^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$")
+#: Longer than any token we issue: such a header is refused before it is hashed.
+MAX_TOKEN_LENGTH = 128
+
+
+class ClientError(ValueError):
+    """The client cannot be made or changed; the message says why, for the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    client: ApiClient
+    #: Shown once; only its hash is stored.
+    token: str
+    #: Shown once too (but kept, since every delivery is signed with it).
+    webhook_secret: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """An authenticated client, as much as a request needs to know about it."""
+
+    name: str
+    scopes: frozenset[str]
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not NAME.match(name):
+        raise ClientError(
+            "A client name is 1 to 64 lower-case letters, digits, '.', '_' or '-', "
+            "starting and ending with a letter or digit (e.g. 'recommender')."
+        )
+    return name
+
+
+def check_scopes(scopes: Iterable[str]) -> list[str]:
+    chosen = list(dict.fromkeys(scopes))
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown:
+        raise ClientError(f"Unknown scope {unknown[0]!r}; the scopes are: {', '.join(SCOPES)}.")
+    if not chosen:
+        raise ClientError(f"Give at least one scope: {', '.join(SCOPES)}.")
+    return [scope for scope in SCOPES if scope in chosen]
+
+
+def check_webhook_url(url: str) -> str:
+    """An absolute http(s) URL without credentials in it (the signature is the credential)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"https", "http"} or not parts.hostname:
+        raise ClientError("The webhook URL must be an absolute http:// or https:// URL.")
+    if parts.username or parts.password:
+        raise ClientError("Put no user name or password in the webhook URL.")
+    if len(url) > 2048:
+        raise ClientError("The webhook URL is longer than 2048 characters.")
+    return url
+
+
+def new_webhook_secret() -> str:
+    """A Standard Webhooks secret: ``whsec_`` and 32 random bytes in base64."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+
+
+def find(session: Session, name: str) -> ApiClient | None:
+    return session.scalars(select(ApiClient).where(ApiClient.name == name)).one_or_none()
+
+
+def create(
+    session: Session,
+    name: str,
+    scopes: Iterable[str],
+    now: datetime,
+    webhook_url: str | None = None,
+) -> NewClient:
+    """Make a client and its token; :class:`ClientError` (and nothing written) if it cannot."""
+    check_name(name)
+    chosen = check_scopes(scopes)
+    if webhook_url is not None:
+        check_webhook_url(webhook_url)
+        if CHANGES_READ not in chosen:
+            raise ClientError(f"A client with a webhook needs the {CHANGES_READ!r} scope.")
+    if find(session, name) is not None:
+        raise ClientError(f"A client named {name!r} already exists.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    secret = new_webhook_secret() if webhook_url is not None else None
+    client = ApiClient(
+        name=name,
+        token_hash=hash_token(token),
+        token_prefix=token[:8],
+        scopes=" ".join(chosen),
+        created_at=now,
+        webhook_url=webhook_url,
+        webhook_secret=secret,
+    )
+    session.add(client)
+    session.flush()
+    return NewClient(client, token, secret)
+
+
+def all_clients(session: Session) -> list[ApiClient]:
+    return list(session.scalars(select(ApiClient).order_by(ApiClient.name)))
+
+
+def revoke(session: Session, name: str, now: datetime) -> ApiClient:
+    """Refuse the client's token from now on and stop pushing events to it.
+
+    Revoking twice is harmless: the first time stands.
+    """
+    client = find(session, name)
+    if client is None:
+        raise ClientError(f"There is no client named {name!r}. See: flask clients list")
+    if client.revoked_at is None:
+        client.revoked_at = now
+        session.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.client_id == client.id, WebhookDelivery.failed_at.is_(None))
+            .values(next_attempt_at=None, failed_at=now, last_error="client revoked")
+        )
+    session.flush()
+    return client
+
+
+def authenticate(session: Session, token: str) -> Caller | None:
+    """The client holding ``token``, or None if it is unknown or revoked (one indexed query)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    row = session.execute(
+        select(ApiClient.name, ApiClient.scopes).where(
+            ApiClient.token_hash == hash_token(token), ApiClient.revoked_at.is_(None)
+        )
+    ).first()
+    if row is None:
+        return None
+    return Caller(row.name, frozenset(row.scopes.split()))

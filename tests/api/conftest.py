@@ -1,0 +1,172 @@
+"""Fixtures for the profile API: clients with tokens, and a caller that checks every response
+against the OpenAPI document, so the document cannot drift from what the API really does."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from flask import Flask
+from openapi_core import Config, OpenAPI
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
+from werkzeug.test import TestResponse
+
+from surveys.api.views import openapi_document
+from surveys.extensions import db
+from surveys.services import api_clients, profile_changes
+
+
+@cache
+def openapi_spec() -> OpenAPI:
+    # openapi-core reads application/json itself; problem+json is JSON too.
+    config = Config(extra_media_type_deserializers={"application/problem+json": json.loads})
+    return OpenAPI.from_dict(json.loads(openapi_document()), config=config)
+
+
+class ApiCaller:
+    """A client of the API: sends the bearer token and validates each documented response."""
+
+    def __init__(self, app: Flask, token: str | None = None):
+        self.client = app.test_client()
+        self.token = token
+
+    def _headers(self, token: str | None, headers: dict[str, str] | None) -> dict[str, str]:
+        sent = dict(headers or {})
+        token = self.token if token is None else token
+        if token:
+            sent.setdefault("Authorization", f"Bearer {token}")
+        return sent
+
+    def check(self, response: TestResponse) -> TestResponse:
+        openapi_spec().validate_response(
+            WerkzeugOpenAPIRequest(response.request), WerkzeugOpenAPIResponse(response)
+        )
+        return response
+
+    def get(
+        self,
+        path: str,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        validate: bool = True,
+        **kwargs: Any,
+    ) -> TestResponse:
+        response = self.client.get(path, headers=self._headers(token, headers), **kwargs)
+        return self.check(response) if validate else response
+
+    def post(
+        self,
+        path: str,
+        *,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+        validate: bool = True,
+        **kwargs: Any,
+    ) -> TestResponse:
+        response = self.client.post(path, headers=self._headers(token, headers), **kwargs)
+        return self.check(response) if validate else response
+
+
+@pytest.fixture
+def make_api_client(app: Flask) -> Callable[..., api_clients.NewClient]:
+    """Create an API client in the identity store; returns it with its token."""
+
+    def make(
+        name: str = "recommender",
+        scopes: tuple[str, ...] = api_clients.DEFAULT_SCOPES,
+        webhook_url: str | None = None,
+        target: Flask | None = None,
+    ) -> api_clients.NewClient:
+        with (target or app).app_context():
+            made = api_clients.create(
+                db.session, name, scopes, datetime.now(UTC), webhook_url=webhook_url
+            )
+            db.session.commit()
+            db.session.expunge_all()
+            return made
+
+    return make
+
+
+@pytest.fixture
+def token(make_api_client: Callable[..., api_clients.NewClient]) -> str:
+    return make_api_client().token
+
+
+@pytest.fixture
+def api(app: Flask, token: str) -> ApiCaller:
+    return ApiCaller(app, token)
+
+
+@pytest.fixture
+def record_change(app: Flask) -> Callable[..., int]:
+    """Append an event to the change feed, as the consent and answers services do."""
+
+    def record(subject: str, change_type: str = "updated", target: Flask | None = None) -> int:
+        with (target or app).app_context():
+            change = profile_changes.record(db.session, subject, change_type, datetime.now(UTC))
+            db.session.commit()
+            return change.cursor
+
+    return record
+
+
+@dataclass
+class Received:
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A real HTTP server on 127.0.0.1 standing in for the recommender's webhook endpoint."""
+
+    url: str
+    received: list[Received] = field(default_factory=list)
+    #: Statuses to answer with, in turn; 204 once they run out.
+    statuses: list[int] = field(default_factory=list)
+    #: Where to send a redirect, instead of answering.
+    redirect_to: str | None = None
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    state = Receiver(url="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802  (the name http.server calls)
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            state.received.append(Received({k.lower(): v for k, v in self.headers.items()}, body))
+            if state.redirect_to:
+                self.send_response(307)
+                self.send_header("Location", state.redirect_to)
+            else:
+                self.send_response(state.statuses.pop(0) if state.statuses else 204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+            """Quiet: the test asserts on what arrived instead."""
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/surveys"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

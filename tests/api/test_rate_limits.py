@@ -1,0 +1,67 @@
+"""Each client has its own budget, counted by client name; over it, a 429 with Retry-After."""
+
+import secrets
+
+import pytest
+
+from tests.api.conftest import ApiCaller
+
+FEED = "/api/v1/changes"
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def limited_app(make_app):
+    def build(**config):
+        settings = {
+            "RATELIMIT_ENABLED": True,
+            "API_RATE_LIMIT": "3 per minute",
+            # The limiter is one object for the whole test run: keep each test's counts apart.
+            "RATELIMIT_KEY_PREFIX": secrets.token_hex(6),
+            **config,
+        }
+        return make_app(create_schema=False, **settings)
+
+    return build
+
+
+def test_a_client_over_its_limit_gets_a_429_problem_with_retry_after(app, limited_app, token):
+    api = ApiCaller(limited_app(), token)
+    assert [api.get(FEED).status_code for _ in range(3)] == [200, 200, 200]
+    limited = api.get(FEED)
+    assert limited.status_code == 429 and limited.mimetype == "application/problem+json"
+    assert 0 < int(limited.headers["Retry-After"]) <= 60
+    assert "3 per 1 minute" in limited.json["detail"]
+
+
+def test_limits_are_per_client_not_per_address(app, limited_app, make_api_client):
+    limited = limited_app()
+    first = ApiCaller(limited, make_api_client("first").token)
+    second = ApiCaller(limited, make_api_client("second").token)
+    assert [first.get(FEED).status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert second.get(FEED).status_code == 200
+
+
+def test_refused_tokens_spend_no_client_budget(app, limited_app, token):
+    limited = limited_app()
+    for _ in range(5):
+        assert ApiCaller(limited, "svy_wrong").get(FEED).status_code == 401
+        assert ApiCaller(limited).get("/api/openapi.json").status_code == 200
+    assert ApiCaller(limited, token).get(FEED).status_code == 200
+
+
+def test_two_workers_share_one_budget_through_redis(app, limited_app, make_api_client):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis.from_url(REDIS_URL).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
+    # Redis outlives the test, and the limiter keeps the first key prefix it is given: a
+    # client name of its own keeps this run's count apart from any other's.
+    token = make_api_client(f"recommender-{secrets.token_hex(4)}").token
+    shared = {"RATELIMIT_STORAGE_URI": REDIS_URL}
+    first = ApiCaller(limited_app(**shared), token)
+    second = ApiCaller(limited_app(**shared), token)
+    assert [first.get(FEED).status_code, second.get(FEED).status_code] == [200, 200]
+    assert first.get(FEED).status_code == 200
+    assert second.get(FEED).status_code == 429
