@@ -17,6 +17,7 @@ from flask import (
 )
 
 from surveys import clock, reference
+from surveys.account import offer
 from surveys.extensions import db
 from surveys.models import Survey
 from surveys.questions import QUESTIONS, label_for
@@ -141,7 +142,11 @@ def thanks(slug: str) -> str:
         else None
     )
     return render_template(
-        "shopper/thanks.html", survey=survey, summary=_summary(response) if response else None
+        "shopper/thanks.html",
+        survey=survey,
+        summary=_summary(response) if response else None,
+        # Signed-in shoppers are offered personalisation (or see what they agreed to).
+        **(offer.after_survey() if response else {}),
     )
 
 
