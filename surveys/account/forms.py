@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 
 from surveys.questions import QUESTIONS
 from surveys.services.consent import METHOD_AFTER_SURVEY, METHOD_PRIVACY_PAGE
@@ -16,7 +17,7 @@ class ConsentForm(FlaskForm):
     """The attributes to share; nothing is ticked unless the shopper ticked it."""
 
     attributes = SelectMultipleField(
-        choices=[(key, question.short_label) for key, question in QUESTIONS.items()],
+        choices=[SelectChoice(key, question.short_label) for key, question in QUESTIONS.items()],
         validate_choice=False,
     )
     context = HiddenField()
