@@ -60,7 +60,7 @@ def upgrade_identity():
     sa.Column('method', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('answers_after', sa.String(length=16), nullable=True),
-    sa.CheckConstraint("(status = 'given' AND answers_after IS NULL) OR (status = 'withdrawn' AND answers_after IN ('kept_anonymous', 'deleted'))", name=op.f('ck_consent_records_answers_after_on_withdrawal')),
+    sa.CheckConstraint("(status = 'given' AND answers_after IS NULL) OR (status = 'withdrawn' AND answers_after IS NOT NULL AND answers_after IN ('kept_anonymous', 'deleted'))", name=op.f('ck_consent_records_answers_after_on_withdrawal')),
     sa.CheckConstraint("purpose = 'personalisation'", name=op.f('ck_consent_records_purpose_known')),
     sa.CheckConstraint("status IN ('given', 'withdrawn')", name=op.f('ck_consent_records_status_known')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_consent_records')),

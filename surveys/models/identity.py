@@ -97,7 +97,8 @@ class ConsentRecord(db.Model):  # type: ignore[name-defined]
         # What happened to the answers is said exactly when consent is withdrawn.
         CheckConstraint(
             "(status = 'given' AND answers_after IS NULL) OR "
-            "(status = 'withdrawn' AND answers_after IN ('kept_anonymous', 'deleted'))",
+            "(status = 'withdrawn' AND answers_after IS NOT NULL "
+            "AND answers_after IN ('kept_anonymous', 'deleted'))",
             name="answers_after_on_withdrawal",
         ),
     )
