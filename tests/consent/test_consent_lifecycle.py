@@ -436,3 +436,24 @@ def test_another_browsers_answers_reached_by_the_link_are_shown_apart(customer, 
     laptop.submit("where-you-shop", {"state": "NG-KN"})
     me = laptop.me()
     assert "Linked from another browser" in me and "Ikeja" in me and "Kano" in me
+
+
+def test_consent_logs_say_what_happened_but_never_who_or_which_answers(app, customer, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="surveys")
+    customer.sign_in("cust-secret-subject")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.consent(["state", "gender"], page="/surveys/about-you/thanks", context="after-survey")
+    customer.change(["gender"])
+    customer.withdraw("delete")
+    customer.client.get("/me/export.json")
+    text = "\n".join(
+        record.getMessage() + repr(getattr(record, "fields", "")) for record in caplog.records
+    )
+    assert "consent given" in text and "consent changed" in text and "consent withdrawn" in text
+    assert "cust-secret-subject" not in text
+    assert "NG-LA" not in text and "female" not in text and "Ikeja" not in text
+    for name in ("signin", "respondent", "session"):
+        cookie = customer.client.get_cookie(name)
+        assert cookie is None or cookie.value not in text

@@ -272,3 +272,15 @@ def test_logs_carry_no_subject_token_or_cookie(app, customer, caplog):
     assert "cust-secret-subject" not in text
     assert token not in text and token[:20] not in text
     assert customer.session_cookie() not in text
+
+
+def test_sign_in_attempts_are_rate_limited(make_app):
+    from consent_helpers import Customer
+
+    app = make_app(RATELIMIT_ENABLED=True)
+    customer = Customer(app.test_client(), app)
+    statuses = [
+        customer.client.get("/auth/shop", query_string={"token": "garbage"}).status_code
+        for _ in range(31)
+    ]
+    assert statuses[:30] == [400] * 30 and statuses[30] == 429
