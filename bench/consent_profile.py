@@ -93,9 +93,10 @@ def main() -> None:
 
         purged = retention.purge(db.session, clock.today(), clock.now(), 730, cipher)
         db.session.commit()
+        elapsed = (time.perf_counter() - started) * 1000
         print(
-            f"retention purge with {args.subjects} links: "
-            f"{(time.perf_counter() - started) * 1000:.1f} ms ({purged.answers} answers deleted: all are linked or recent)"
+            f"retention purge with {args.subjects} links: {elapsed:.1f} ms "
+            f"({purged.answers} answers deleted: all are linked or recent)"
         )
 
     client = app.test_client()
