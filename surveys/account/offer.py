@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
+
+from surveys import clock
 from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session
 from surveys.extensions import db
@@ -26,3 +29,22 @@ def after_survey() -> dict[str, Any]:
         "consent_context": "after-survey",
         "questions": QUESTIONS,
     }
+
+
+def withdraw_for_a_child() -> None:
+    """A signed-in shopper said they are under 18: a child's consent does not count.
+
+    Any consent is withdrawn and its linked answers deleted, as the answers from this browser
+    just were. Nothing is logged that says why.
+    """
+    signed_in = current_session()
+    if signed_in is None:
+        return
+    consent_service.withdraw(
+        db.session,
+        signed_in.subject,
+        delete_answers=True,
+        method=consent_service.METHOD_AFTER_SURVEY,
+        cipher=consent_service.cipher_for(current_app.config["LINK_ENCRYPTION_KEY"]),
+        now=clock.now(),
+    )

@@ -109,6 +109,8 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
     )
     if result.outcome is Outcome.SAVED:
         funnel.record(db.session, survey, funnel.COMPLETED, clock.today())
+    if result.outcome is Outcome.UNDER_18:
+        offer.withdraw_for_a_child()
     db.session.commit()
 
     if result.outcome is Outcome.UNDER_18:

@@ -457,3 +457,17 @@ def test_consent_logs_say_what_happened_but_never_who_or_which_answers(app, cust
     for name in ("signin", "respondent", "session"):
         cookie = customer.client.get_cookie(name)
         assert cookie is None or cookie.value not in text
+
+
+def test_saying_under_18_withdraws_consent_and_deletes_the_linked_answers(customer, store):
+    """A child's consent does not count; what it linked goes with the child's answers."""
+    customer.sign_in("cust-24")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.consent(["state"])
+    second_survey = customer.submit("where-you-shop", {"state": "NG-KN"})
+    assert second_survey.status_code == 303
+    page = customer.submit("about-you", {"age_band": "under_18"})
+    assert page.status_code == 200
+    assert store.links() == [] and store.responses() == []
+    assert store.records()[-1].status == "withdrawn"
+    assert store.records()[-1].answers_after == "deleted"
