@@ -9,13 +9,19 @@ from sqlalchemy import inspect
 from surveys.extensions import db
 
 
-def test_upgrade_head_gives_the_models_schema_in_both_stores(make_app):
+def unmigrated_app(make_app):
+    """An app on empty stores: no tables, no Alembic version (PostgreSQL's are shared)."""
     app = make_app(create_schema=False)
     with app.app_context():
         db.drop_all(bind_key=["answers", "identity"])
         for engine in db.engines.values():
             with engine.begin() as connection:
                 connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    return app
+
+
+def test_upgrade_head_gives_the_models_schema_in_both_stores(make_app):
+    app = unmigrated_app(make_app)
     result = app.test_cli_runner().invoke(args=["db", "upgrade"])
     assert result.exit_code == 0, result.output
     with app.app_context():
@@ -29,12 +35,7 @@ def test_upgrade_head_gives_the_models_schema_in_both_stores(make_app):
 
 
 def test_downgrade_removes_the_consent_tables(make_app):
-    app = make_app(create_schema=False)
-    with app.app_context():
-        db.drop_all(bind_key=["answers", "identity"])
-        for engine in db.engines.values():
-            with engine.begin() as connection:
-                connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+    app = unmigrated_app(make_app)
     runner = app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     result = runner.invoke(args=["db", "downgrade", "e989faee71c1"])
