@@ -37,7 +37,11 @@ def run_migrations_online() -> None:
     def skip_empty_autogenerate(context, revision, directives):
         if getattr(config.cmd_opts, "autogenerate", False):
             script = directives[0]
-            if all(ops.is_empty() for ops in script.upgrade_ops_list):
+            # Called once per store: decide only after the last one, or a change to the
+            # identity store alone would be thrown away with the empty answers store.
+            if len(script.upgrade_ops_list) == len(BINDS) and all(
+                ops.is_empty() for ops in script.upgrade_ops_list
+            ):
                 directives[:] = []
                 logger.info("No changes in schema detected.")
 

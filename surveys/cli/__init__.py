@@ -4,6 +4,8 @@ from flask import Flask
 
 
 def register_commands(app: Flask) -> None:
+    from surveys.cli.retention import retention_group
     from surveys.cli.surveys import surveys_group
 
     app.cli.add_command(surveys_group)
+    app.cli.add_command(retention_group)

@@ -1,6 +1,23 @@
 """Models of both stores. Import from here so that both binds are always registered."""
 
 from surveys.models.answers import ANSWER_COLUMNS, Dismissal, FunnelCount, Response, Survey
-from surveys.models.identity import UsedToken
+from surveys.models.identity import (
+    ConsentLink,
+    ConsentRecord,
+    ProfileRead,
+    ShopperSession,
+    UsedToken,
+)
 
-__all__ = ["ANSWER_COLUMNS", "Dismissal", "FunnelCount", "Response", "Survey", "UsedToken"]
+__all__ = [
+    "ANSWER_COLUMNS",
+    "ConsentLink",
+    "ConsentRecord",
+    "Dismissal",
+    "FunnelCount",
+    "ProfileRead",
+    "Response",
+    "ShopperSession",
+    "Survey",
+    "UsedToken",
+]
