@@ -69,6 +69,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp)
 
+    from surveys.account import bp as account_bp
+    from surveys.auth import bp as auth_bp
+    from surveys.auth import demo_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(account_bp)
+    if app.config["DEMO"]:
+        app.register_blueprint(demo_bp)
+
     from surveys.cli import register_commands
 
     register_commands(app)

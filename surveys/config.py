@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
+
+from cryptography.fernet import Fernet
 
 
 class ConfigError(RuntimeError):
@@ -19,7 +21,7 @@ class ConfigError(RuntimeError):
 
 
 #: Settings that must be given explicitly in production.
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY",)
+REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY")
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -39,13 +41,15 @@ def _sqlite_url(instance_path: Path, name: str) -> str:
     return f"sqlite:///{instance_path / name}"
 
 
-def _dev_secret(instance_path: Path, name: str) -> str:
+def _dev_secret(
+    instance_path: Path, name: str, make: Callable[[], str] = lambda: secrets.token_urlsafe(48)
+) -> str:
     """A development-only secret, made once and kept in the instance folder."""
     path = instance_path / f"dev-{name.lower().replace('_', '-')}"
     if path.exists():
         return path.read_text().strip()
     instance_path.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
+    value = make()
     path.write_text(value)
     path.chmod(0o600)
     return value
@@ -66,6 +70,15 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         raise ConfigError(
             "In production these settings must be set in the environment: " + ", ".join(missing)
         )
+
+    shop_signing_key = env.get("SHOP_SIGNING_KEY") or _dev_secret(instance_path, "SHOP_SIGNING_KEY")
+    # HS256 with a shorter key can be brute-forced offline from one captured token.
+    if len(shop_signing_key.encode()) < 32:
+        raise ConfigError("SHOP_SIGNING_KEY must be at least 32 bytes long")
+    link_keys = env.get("LINK_ENCRYPTION_KEY") or _dev_secret(
+        instance_path, "LINK_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode()
+    )
+    check_link_keys(link_keys)
 
     answers_url = env.get("ANSWERS_DATABASE_URL") or _sqlite_url(instance_path, "answers.db")
     identity_url = env.get("IDENTITY_DATABASE_URL") or _sqlite_url(instance_path, "identity.db")
@@ -94,6 +107,18 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "RATELIMIT_HEADERS_ENABLED": True,
         "DEMO": env.get("DEMO") == "1" and not production,
+        # The shop's shared secret for signed hand-off tokens (HS256).
+        "SHOP_SIGNING_KEY": shop_signing_key,
+        # Fernet key(s) for the respondent key in consent links; comma-separated to rotate:
+        # the first encrypts, all decrypt.
+        "LINK_ENCRYPTION_KEY": link_keys,
+        # A signed-in session ends this long after the shop handed the shopper over.
+        "SHOPPER_SESSION_HOURS": _int(env, "SHOPPER_SESSION_HOURS", 12, minimum=1),
+        # `flask retention purge` deletes anonymous answers not changed for this long.
+        "ANSWER_RETENTION_DAYS": _int(env, "ANSWER_RETENTION_DAYS", 730, minimum=1),
+        # Who the consent receipts name as controller, and how to reach them.
+        "CONSENT_CONTROLLER": env.get("CONSENT_CONTROLLER", "The shop"),
+        "CONSENT_CONTROLLER_CONTACT": env.get("CONSENT_CONTROLLER_CONTACT", ""),
         # Profile API: per client (counted in RATELIMIT_STORAGE_URI; use Redis so that all
         # workers share one count). Generous: the recommender calls it on hot paths.
         "API_RATE_LIMIT": env.get("API_RATE_LIMIT", "1000 per second; 600000 per hour"),
@@ -103,3 +128,17 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "WEBHOOK_BACKOFF_SECONDS": _int(env, "WEBHOOK_BACKOFF_SECONDS", 5, minimum=0),
         "WEBHOOK_MAX_ATTEMPTS": _int(env, "WEBHOOK_MAX_ATTEMPTS", 15, minimum=1),
     }
+
+
+def check_link_keys(value: str) -> None:
+    """Every comma-separated part must be a Fernet key, or the app does not start."""
+    parts = [part.strip() for part in value.split(",")]
+    for part in parts:
+        try:
+            Fernet(part)
+        except (ValueError, TypeError):
+            raise ConfigError(
+                "LINK_ENCRYPTION_KEY must be one or more comma-separated Fernet keys "
+                "(make one with: python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            ) from None

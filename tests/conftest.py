@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import delete, select
@@ -72,6 +73,8 @@ def make_app(database_binds: dict[str, str]) -> Iterator[Callable[..., Flask]]:
             "SECRET_KEY": secrets.token_urlsafe(32),
             "SQLALCHEMY_BINDS": dict(database_binds),
             "RATELIMIT_ENABLED": False,
+            "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
+            "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             **config,
         }
         app = create_app(settings)

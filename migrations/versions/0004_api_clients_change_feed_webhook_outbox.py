@@ -1,7 +1,7 @@
 """profile API: clients, change feed, webhook outbox
 
 Revision ID: 0004_api
-Revises: e989faee71c1
+Revises: 0002_consent
 Create Date: 2026-11-25 12:12:33.186066
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004_api'
-down_revision = 'e989faee71c1'
+down_revision = '0002_consent'
 branch_labels = None
 depends_on = None
 

@@ -2,15 +2,25 @@
 
 from surveys.models.answers import ANSWER_COLUMNS, Dismissal, FunnelCount, Response, Survey
 from surveys.models.api import ApiClient, ProfileChange, WebhookDelivery
-from surveys.models.identity import UsedToken
+from surveys.models.identity import (
+    ConsentLink,
+    ConsentRecord,
+    ProfileRead,
+    ShopperSession,
+    UsedToken,
+)
 
 __all__ = [
     "ANSWER_COLUMNS",
     "ApiClient",
+    "ConsentLink",
+    "ConsentRecord",
     "Dismissal",
     "FunnelCount",
     "ProfileChange",
+    "ProfileRead",
     "Response",
+    "ShopperSession",
     "Survey",
     "UsedToken",
     "WebhookDelivery",

@@ -8,44 +8,21 @@ store's); that order is what lets a client page through it with a cursor.
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Integer,
     String,
-    TypeDecorator,
     UniqueConstraint,
     Uuid,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from surveys.extensions import db
-from surveys.models.identity import IDENTITY
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC time on every backend (SQLite forgets the zone; this restores it)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("times in the identity store must be timezone-aware")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
+from surveys.models.identity import IDENTITY, UtcDateTime
 
 #: Read profiles (single and batch).
 PROFILES_READ = "profiles:read"

@@ -17,6 +17,7 @@ from flask import (
 )
 
 from surveys import clock, reference
+from surveys.account import offer
 from surveys.extensions import db, limiter
 from surveys.models import Survey
 from surveys.questions import QUESTIONS, label_for
@@ -114,6 +115,8 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
     )
     if result.outcome is Outcome.SAVED:
         funnel.record(db.session, survey, funnel.COMPLETED, clock.today())
+    if result.outcome is Outcome.UNDER_18:
+        offer.withdraw_for_a_child()
     db.session.commit()
 
     if result.outcome is Outcome.UNDER_18:
@@ -147,7 +150,11 @@ def thanks(slug: str) -> str:
         else None
     )
     return render_template(
-        "shopper/thanks.html", survey=survey, summary=_summary(response) if response else None
+        "shopper/thanks.html",
+        survey=survey,
+        summary=_summary(response) if response else None,
+        # Signed-in shoppers are offered personalisation (or see what they agreed to).
+        **(offer.after_survey() if response else {}),
     )
 
 

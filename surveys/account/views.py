@@ -1,0 +1,269 @@
+"""``/me``: see, export and delete your data; give, change and withdraw consent.
+
+Views parse and render; the rules are in :mod:`surveys.services.consent` and
+:mod:`surveys.services.my_data`. Every form here keeps its CSRF check.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+
+from surveys import clock
+from surveys.account import bp
+from surveys.account.forms import ConsentForm
+from surveys.auth.session import current_session, signed_in_subject
+from surveys.extensions import db
+from surveys.questions import QUESTIONS, label_for
+from surveys.services import consent as consent_service
+from surveys.services import my_data, respondents
+from surveys.services.consent import ConsentError, Controller, LinkCipher
+from surveys.services.respondents import TamperedCookie
+from surveys.shopper import respondent as respondent_cookie
+from surveys.shopper.forms import ActionForm
+
+log = logging.getLogger("surveys.account")
+
+#: ``?done=`` after a change -> what the page confirms.
+NOTICES = {
+    "given": "Thank you. The answers you ticked are now linked to your shop account.",
+    "changed": "Saved. Only the answers ticked below are shared now.",
+    "declined": "No problem. Nothing is linked: your answers stay anonymous.",
+    "withdrawn-kept": "Withdrawn. The link is gone; your answers stay only as anonymous "
+    "statistics.",
+    "withdrawn-deleted": "Withdrawn. The link is gone and your answers are deleted.",
+    "nothing-to-withdraw": "There was nothing to withdraw: nothing is linked.",
+    "deleted": "Deleted. Your answers and the link are gone; the record of your consent "
+    "choices is kept as proof, without answers.",
+}
+
+
+@bp.after_request
+def private(response: Response) -> Response:
+    """These pages are about one person: no cache anywhere may keep them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _cipher() -> LinkCipher:
+    return consent_service.cipher_for(current_app.config["LINK_ENCRYPTION_KEY"])
+
+
+def _controller() -> Controller:
+    return Controller.from_config(current_app.config, url_for("shopper.privacy", _external=True))
+
+
+def _browser_key_for_write() -> str | None:
+    """This browser's respondent key; a forged cookie stops the request and is cleared."""
+    try:
+        return respondent_cookie.current_key()
+    except TamperedCookie:
+        response = make_response(
+            render_template(
+                "errors/error.html",
+                status=400,
+                title="Your survey cookie could not be read",
+                advice="It may have been changed or damaged, so nothing was changed and we "
+                "have cleared it. Reload the page to start again.",
+            ),
+            400,
+        )
+        respondent_cookie.forget(response)
+        abort(response)
+
+
+def _subject_or_stop() -> str:
+    subject = signed_in_subject()
+    if subject is None:
+        page = render_template(
+            "errors/error.html",
+            status=403,
+            title="You are not signed in",
+            advice="Personalisation is for shop customers who are signed in. Open the surveys "
+            "from your account on the shop, then try again. Nothing was changed.",
+        )
+        abort(make_response(page, 403))
+    return subject
+
+
+def _render_me(
+    status: int = 200, *, offer: ConsentForm | None = None, error: str | None = None
+) -> tuple[str, int]:
+    subject = signed_in_subject()
+    data = my_data.gather(db.session, subject, respondent_cookie.current_hash_or_none(), _cipher())
+    shared = list(data.consent.attributes) if data.consent else []
+    page = render_template(
+        "account/me.html",
+        data=data,
+        shared=shared,
+        browser_answers=[(r.survey, _summary(r)) for r in data.browser_responses],
+        linked_answers=[(r.survey, _summary(r)) for r in data.linked_responses],
+        questions=QUESTIONS,
+        consent_form=offer or ConsentForm(formdata=None),
+        change_form=ConsentForm(formdata=None),
+        action_form=ActionForm(),
+        error=error,
+        notice=NOTICES.get(request.args.get("done", "")),
+    )
+    return page, status
+
+
+def _summary(response: Any) -> list[tuple[str, str, str]]:
+    """(question key, question, answer label) for each question the survey asked."""
+    return [
+        (key, QUESTIONS[key].short_label, label_for(key, code) or "Skipped")
+        for key, code in response.answers().items()
+        if key in response.survey.questions
+    ]
+
+
+def _done(what: str) -> Response:
+    return redirect(url_for("account.me", done=what, _anchor="personalisation"), code=303)
+
+
+@bp.get("/me")
+def me() -> tuple[str, int]:
+    return _render_me()
+
+
+@bp.post("/me/consent")
+def give_consent() -> Response | tuple[str, int]:
+    """The offer's "Yes" (with the ticked attributes) or "No thanks"."""
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    subject = _subject_or_stop()
+    method, answer = form.method(), request.form.get("answer")
+    if method is None or answer not in {"yes", "no"}:
+        abort(400)
+    if answer == "no":
+        signed_in = current_session()
+        if signed_in is not None:
+            signed_in.declined_offer = True
+            db.session.commit()
+        return _done("declined")
+
+    key = _browser_key_for_write()
+    new_key = key or respondents.new_key()
+    try:
+        consent_service.give(
+            db.session, subject, form.attributes.data or [], method, new_key, _cipher(),
+            clock.now(),
+        )  # fmt: skip
+    except ConsentError as error:
+        db.session.rollback()
+        return _render_me(400, offer=form, error=str(error))
+    db.session.commit()
+    log.info("consent given", extra={"fields": {"method": method}})
+    response = _done("given")
+    if key is None:
+        # Nothing answered from this browser yet: its future answers are the linked ones.
+        respondent_cookie.remember(response, new_key)
+    return response
+
+
+@bp.post("/me/consent/change")
+def change_consent() -> Response | tuple[str, int]:
+    form = ConsentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    subject = _subject_or_stop()
+    try:
+        consent_service.change(
+            db.session,
+            subject,
+            form.attributes.data or [],
+            consent_service.METHOD_PRIVACY_PAGE,
+            clock.now(),
+        )
+    except ConsentError as error:
+        db.session.rollback()
+        return _render_me(400, error=str(error))
+    db.session.commit()
+    log.info("consent changed")
+    return _done("changed")
+
+
+@bp.post("/me/consent/withdraw")
+def withdraw_consent() -> Response:
+    """One click: the link goes now; the button pressed says what happens to the answers."""
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    subject = _subject_or_stop()
+    choice = request.form.get("answers")
+    if choice not in {"keep", "delete"}:
+        abort(400)
+    record = consent_service.withdraw(
+        db.session,
+        subject,
+        delete_answers=choice == "delete",
+        method=consent_service.METHOD_PRIVACY_PAGE,
+        cipher=_cipher(),
+        now=clock.now(),
+    )
+    db.session.commit()
+    if record is None:
+        return _done("nothing-to-withdraw")
+    log.info("consent withdrawn", extra={"fields": {"answers": record.answers_after}})
+    return _done("withdrawn-deleted" if choice == "delete" else "withdrawn-kept")
+
+
+def _json_download(document: dict[str, Any], filename: str) -> Response:
+    response = make_response(json.dumps(document, ensure_ascii=False, indent=2))
+    response.content_type = "application/json; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/me/receipts/<uuid:receipt_id>.json")
+def receipt(receipt_id: uuid.UUID) -> Response:
+    subject = signed_in_subject()
+    record = consent_service.find_record(db.session, subject, receipt_id) if subject else None
+    if record is None:
+        abort(404)
+    return _json_download(
+        consent_service.receipt(record, _controller()), f"consent-receipt-{receipt_id}.json"
+    )
+
+
+@bp.get("/me/export.json")
+def export() -> Response:
+    data = my_data.gather(
+        db.session, signed_in_subject(), respondent_cookie.current_hash_or_none(), _cipher()
+    )
+    now = clock.now()
+    return _json_download(
+        my_data.export(data, _controller(), now), f"my-survey-data-{now.date().isoformat()}.json"
+    )
+
+
+@bp.post("/me/delete")
+def delete_everything() -> Response:
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    key = _browser_key_for_write()
+    my_data.delete_everything(
+        db.session,
+        signed_in_subject(),
+        respondents.respondent_hash(key) if key else None,
+        _cipher(),
+        clock.now(),
+    )
+    db.session.commit()
+    log.info("everything deleted")
+    response = redirect(url_for("account.me", done="deleted"), code=303)
+    respondent_cookie.forget(response)
+    return response

@@ -1,0 +1,391 @@
+"""Consent to personalisation: giving, changing and withdrawing it, and what it lets out.
+
+The rules:
+
+* Consent is per attribute (question key). Each change appends a :class:`ConsentRecord`; the
+  newest record is the current choice, and the whole history is the proof.
+* While a consent is active, a :class:`ConsentLink` holds the browser's respondent key,
+  encrypted. It is the only way from a subject to answers, and withdrawal deletes it at once.
+* The answers store is never written to here, except to delete answers when a shopper
+  withdraws and asks for that: it never learns who consented.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from cryptography.fernet import Fernet, MultiFernet
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from surveys import reference
+from surveys.models import (
+    ANSWER_COLUMNS,
+    ConsentLink,
+    ConsentRecord,
+    ProfileRead,
+    Response,
+    Survey,
+)
+from surveys.models.identity import GIVEN, WITHDRAWN
+from surveys.questions import QUESTION_KEYS, QUESTIONS
+from surveys.services import answers as answer_service
+from surveys.services.respondents import respondent_hash
+
+PURPOSE = "personalisation"
+#: Version of the consent text in ``templates/account/_notice.html``: change both together.
+NOTICE_VERSION = "2026-11-v1"
+METHOD_AFTER_SURVEY = "web-form-after-survey"
+METHOD_PRIVACY_PAGE = "privacy-page"
+METHODS = (METHOD_AFTER_SURVEY, METHOD_PRIVACY_PAGE)
+KEPT_ANONYMOUS = "kept_anonymous"
+DELETED = "deleted"
+
+
+class ConsentError(ValueError):
+    """The request cannot be carried out; the message is plain language for the shopper."""
+
+
+class LinkCipher:
+    """Encrypts respondent keys for :class:`ConsentLink` (Fernet; several keys to rotate)."""
+
+    def __init__(self, keys: str):
+        self._fernet = MultiFernet([Fernet(part.strip()) for part in keys.split(",")])
+
+    def encrypt(self, respondent_key: str) -> str:
+        return self._fernet.encrypt(respondent_key.encode("ascii")).decode("ascii")
+
+    def decrypt(self, token: str) -> str:
+        return self._fernet.decrypt(token.encode("ascii")).decode("ascii")
+
+
+@lru_cache(maxsize=4)
+def cipher_for(keys: str) -> LinkCipher:
+    return LinkCipher(keys)
+
+
+def check_attributes(attributes: Iterable[str]) -> list[str]:
+    """The chosen question keys in question order; :class:`ConsentError` if they cannot be."""
+    chosen = set(attributes)
+    unknown = chosen - set(QUESTION_KEYS)
+    if unknown:
+        raise ConsentError("Choose only from the answers listed.")
+    if not chosen:
+        raise ConsentError("Tick at least one answer to share, or choose “No thanks”.")
+    if "lga" in chosen and "state" not in chosen:
+        # An LGA code names its state, so sharing it alone would share the state unasked.
+        raise ConsentError(
+            "Your local government area shows which state you live in, so tick "
+            "“State” as well to share it."
+        )
+    return [key for key in QUESTION_KEYS if key in chosen]
+
+
+def latest_record(session: Session, subject: str) -> ConsentRecord | None:
+    return session.scalars(
+        select(ConsentRecord)
+        .where(ConsentRecord.subject == subject)
+        .order_by(ConsentRecord.given_at.desc())
+        .limit(1)
+    ).one_or_none()
+
+
+def current(session: Session, subject: str) -> ConsentRecord | None:
+    """The active consent, or None if never given or withdrawn since."""
+    record = latest_record(session, subject)
+    return record if record is not None and record.status == GIVEN else None
+
+
+def history(session: Session, subject: str) -> list[ConsentRecord]:
+    """Every consent record of ``subject``, newest first."""
+    return list(
+        session.scalars(
+            select(ConsentRecord)
+            .where(ConsentRecord.subject == subject)
+            .order_by(ConsentRecord.given_at.desc())
+        )
+    )
+
+
+def find_record(session: Session, subject: str, receipt_id: uuid.UUID) -> ConsentRecord | None:
+    """One of ``subject``'s own records; someone else's looks the same as none."""
+    return session.scalars(
+        select(ConsentRecord).where(
+            ConsentRecord.subject == subject, ConsentRecord.receipt_id == receipt_id
+        )
+    ).one_or_none()
+
+
+def _append(
+    session: Session,
+    subject: str,
+    attributes: list[str],
+    method: str,
+    status: str,
+    now: datetime,
+    answers_after: str | None = None,
+) -> ConsentRecord:
+    if method not in METHODS:
+        raise ValueError(f"unknown consent method {method!r}")
+    previous = latest_record(session, subject)
+    if previous is not None and now <= previous.given_at:
+        # The newest record must sort last even if two arrive within the clock's resolution.
+        now = previous.given_at + timedelta(microseconds=1)
+    record = ConsentRecord(
+        subject=subject,
+        purpose=PURPOSE,
+        attributes=attributes,
+        notice_version=NOTICE_VERSION,
+        given_at=now,
+        method=method,
+        status=status,
+        answers_after=answers_after,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _link(session: Session, subject: str) -> ConsentLink | None:
+    return session.scalars(select(ConsentLink).where(ConsentLink.subject == subject)).one_or_none()
+
+
+def give(
+    session: Session,
+    subject: str,
+    attributes: Iterable[str],
+    method: str,
+    respondent_key: str,
+    cipher: LinkCipher,
+    now: datetime,
+) -> ConsentRecord:
+    """Record consent to share ``attributes`` and link this browser's answers to ``subject``.
+
+    If a consent is already active this is a change, and the existing link is kept.
+    """
+    chosen = check_attributes(attributes)
+    record = _append(session, subject, chosen, method, GIVEN, now)
+    if _link(session, subject) is None:
+        try:
+            with session.begin_nested():
+                session.add(
+                    ConsentLink(
+                        subject=subject,
+                        encrypted_key=cipher.encrypt(respondent_key),
+                        created_at=now,
+                    )
+                )
+        except IntegrityError:
+            pass  # the same shopper said yes twice at once; the first link stands
+    session.flush()
+    return record
+
+
+def change(
+    session: Session, subject: str, attributes: Iterable[str], method: str, now: datetime
+) -> ConsentRecord:
+    """Change which attributes an active consent covers (a new record; the link is kept)."""
+    chosen = check_attributes(attributes)
+    if current(session, subject) is None or _link(session, subject) is None:
+        raise ConsentError("You have not agreed to personalisation, so there is nothing to change.")
+    return _append(session, subject, chosen, method, GIVEN, now)
+
+
+def withdraw(
+    session: Session,
+    subject: str,
+    delete_answers: bool,
+    method: str,
+    cipher: LinkCipher,
+    now: datetime,
+) -> ConsentRecord | None:
+    """Withdraw consent: the link is deleted at once; answers are kept anonymous or deleted.
+
+    Returns the withdrawal record, or None if no consent was active (e.g. a second click).
+    """
+    active = current(session, subject)
+    link = _link(session, subject)
+    if link is not None:
+        if delete_answers:
+            answer_service.delete_answers(
+                session, respondent_hash(cipher.decrypt(link.encrypted_key))
+            )
+        session.delete(link)
+        session.flush()
+    if active is None:
+        return None
+    return _append(
+        session,
+        subject,
+        list(active.attributes),
+        method,
+        WITHDRAWN,
+        now,
+        answers_after=DELETED if delete_answers else KEPT_ANONYMOUS,
+    )
+
+
+def linked_respondent_hash(session: Session, subject: str, cipher: LinkCipher) -> str | None:
+    """The answers-store hash this subject's consent reaches, or None without active consent."""
+    if current(session, subject) is None:
+        return None
+    link = _link(session, subject)
+    if link is None:
+        return None
+    return respondent_hash(cipher.decrypt(link.encrypted_key))
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What personalisation may use: the latest answer to each consented attribute."""
+
+    #: Question key -> stored code, only for consented attributes that have an answer.
+    attributes: dict[str, str]
+    notice_version: str
+    #: When the shopper last gave or changed the consent.
+    consent_changed_at: datetime
+    #: The most recent day any of the returned answers was given or changed.
+    answers_updated_on: date
+
+
+def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | None:
+    """The profile of ``subject``: None when there is nothing to give.
+
+    "No consent", "consent but no answers" and "unknown subject" all return None, so that a
+    caller cannot tell them apart. A "Prefer not to say" answer is the shopper's latest word
+    on that attribute and so hides older answers to it.
+    """
+    consent = current(session, subject)
+    hashed = linked_respondent_hash(session, subject, cipher)
+    if consent is None or hashed is None:
+        return None
+    responses = list(
+        session.scalars(
+            select(Response)
+            .join(Survey)
+            .where(Response.respondent_hash == hashed)
+            .order_by(Response.updated_on.desc(), Response.submitted_on.desc(), Survey.slug)
+        )
+    )
+    values: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for key in consent.attributes:
+        for response in responses:
+            code = getattr(response, ANSWER_COLUMNS[key])
+            if code is not None:
+                if code != reference.PREFER_NOT_TO_SAY:
+                    values[key], days[key] = code, response.updated_on
+                break
+    lga = values.get("lga")
+    if lga is not None and not lga.startswith(f"{values.get('state')}-"):
+        # An LGA from another survey than the state would reveal a state the shopper withheld.
+        del values["lga"], days["lga"]
+    if not values:
+        return None
+    return Profile(
+        attributes={key: values[key] for key in QUESTION_KEYS if key in values},
+        notice_version=consent.notice_version,
+        consent_changed_at=consent.given_at,
+        answers_updated_on=max(days.values()),
+    )
+
+
+def record_profile_read(
+    session: Session, subject: str, client: str, attributes: Iterable[str], now: datetime
+) -> ProfileRead:
+    """Log a read of ``subject``'s profile by an API client, for the shopper to see."""
+    read = ProfileRead(subject=subject, client=client, attributes=list(attributes), read_at=now)
+    session.add(read)
+    session.flush()
+    return read
+
+
+def profile_reads(session: Session, subject: str) -> list[ProfileRead]:
+    return list(
+        session.scalars(
+            select(ProfileRead)
+            .where(ProfileRead.subject == subject)
+            .order_by(ProfileRead.read_at.desc())
+        )
+    )
+
+
+def forget_profile_reads(session: Session, subject: str) -> int:
+    result = session.execute(delete(ProfileRead).where(ProfileRead.subject == subject))
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Controller:
+    """Who the receipts name as responsible for the data."""
+
+    name: str
+    contact: str
+    policy_url: str
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], policy_url: str) -> Controller:
+        return cls(config["CONSENT_CONTROLLER"], config["CONSENT_CONTROLLER_CONTACT"], policy_url)
+
+
+RECEIPT_VERSION = "KI-CR-v1.1.0"
+
+
+def receipt(record: ConsentRecord, controller: Controller) -> dict[str, Any]:
+    """A consent receipt for one record.
+
+    Field names follow the Kantara Initiative Consent Receipt v1.1 (also the basis of
+    ISO/IEC TS 27560's consent record); ``consentStatus``, ``noticeVersion`` and
+    ``answersAfterWithdrawal`` add what 27560 records about the state of a consent.
+    """
+    categories = [QUESTIONS[key].short_label for key in record.attributes]
+    return {
+        "version": RECEIPT_VERSION,
+        "jurisdiction": "NG",
+        "consentTimestamp": int(record.given_at.timestamp()),
+        "consentTimestampISO": record.given_at.isoformat(),
+        "collectionMethod": record.method,
+        "consentReceiptID": str(record.receipt_id),
+        "language": "en",
+        "piiPrincipalId": record.subject,
+        "piiControllers": [
+            {
+                "piiController": controller.name,
+                "contact": controller.contact,
+                "piiControllerUrl": controller.policy_url,
+            }
+        ],
+        "policyUrl": controller.policy_url,
+        "services": [
+            {
+                "service": "Shop surveys",
+                "purposes": [
+                    {
+                        "purpose": PURPOSE,
+                        "purposeDescription": "Use the answers named here to personalise "
+                        "what the shop shows you.",
+                        "purposeCategory": ["Personalisation"],
+                        "consentType": "EXPLICIT",
+                        "piiCategory": categories,
+                        "piiCategoryKeys": list(record.attributes),
+                        "primaryPurpose": False,
+                        "termination": "Withdraw at any time on the “My survey data” page; "
+                        "the link to your answers is destroyed at once.",
+                        "thirdPartyDisclosure": False,
+                    }
+                ],
+            }
+        ],
+        "sensitive": False,
+        "spiCat": [],
+        "consentStatus": record.status,
+        "noticeVersion": record.notice_version,
+        "answersAfterWithdrawal": record.answers_after,
+    }

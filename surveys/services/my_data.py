@@ -1,0 +1,133 @@
+"""Everything we hold about one shopper or one browser: to show, export, or delete.
+
+A signed-in shopper's data is what their subject reaches (consents, profile reads and, while
+consent is active, the linked answers) plus what this browser's respondent key holds. An
+anonymous browser's data is only the latter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.orm import Session
+
+from surveys.models import ConsentRecord, Dismissal, ProfileRead, Response
+from surveys.questions import QUESTIONS, label_for
+from surveys.services import answers as answer_service
+from surveys.services import consent as consent_service
+from surveys.services.consent import Controller, LinkCipher
+
+
+@dataclass(slots=True)
+class MyData:
+    #: Answers this browser's respondent key holds.
+    browser_responses: list[Response] = field(default_factory=list)
+    #: Answers the consent link reaches, when they are not this browser's.
+    linked_responses: list[Response] = field(default_factory=list)
+    #: True when this browser's answers are the linked ones.
+    browser_is_linked: bool = False
+    signed_in: bool = False
+    consent: ConsentRecord | None = None
+    history: list[ConsentRecord] = field(default_factory=list)
+    reads: list[ProfileRead] = field(default_factory=list)
+
+
+def gather(
+    session: Session, subject: str | None, browser_hash: str | None, cipher: LinkCipher
+) -> MyData:
+    data = MyData(signed_in=subject is not None)
+    if browser_hash:
+        data.browser_responses = answer_service.responses_of(session, browser_hash)
+    if subject is None:
+        return data
+    data.consent = consent_service.current(session, subject)
+    data.history = consent_service.history(session, subject)
+    data.reads = consent_service.profile_reads(session, subject)
+    linked_hash = consent_service.linked_respondent_hash(session, subject, cipher)
+    if linked_hash is not None and linked_hash == browser_hash:
+        data.browser_is_linked = True
+    elif linked_hash is not None:
+        data.linked_responses = answer_service.responses_of(session, linked_hash)
+    return data
+
+
+def _response_json(response: Response, shared: list[str]) -> dict[str, Any]:
+    return {
+        "survey": response.survey.slug,
+        "title": response.survey.title,
+        "answered_on": response.submitted_on.isoformat(),
+        "changed_on": response.updated_on.isoformat(),
+        "answers": {
+            key: {"code": code, "label": label_for(key, code)}
+            for key, code in response.answers().items()
+            if key in response.survey.questions
+        },
+        "shared_for_personalisation": [k for k in shared if k in response.survey.questions],
+    }
+
+
+def export(data: MyData, controller: Controller, now: datetime) -> dict[str, Any]:
+    """All of ``data`` as one JSON-ready document."""
+    shared = list(data.consent.attributes) if data.consent else []
+    return {
+        "exported_at": now.isoformat(),
+        "signed_in": data.signed_in,
+        "answers_from_this_browser": [
+            _response_json(r, shared if data.browser_is_linked else [])
+            for r in data.browser_responses
+        ],
+        "answers_linked_from_another_browser": [
+            _response_json(r, shared) for r in data.linked_responses
+        ],
+        "personalisation": (
+            {
+                "active": True,
+                "attributes": shared,
+                "attribute_names": [QUESTIONS[k].short_label for k in shared],
+                "notice_version": data.consent.notice_version,
+                "since": data.consent.given_at.isoformat(),
+            }
+            if data.consent
+            else {"active": False}
+        ),
+        "consent_receipts": [consent_service.receipt(r, controller) for r in data.history],
+        "profile_reads": [
+            {
+                "client": read.client,
+                "attributes": read.attributes,
+                "read_at": read.read_at.isoformat(),
+            }
+            for read in data.reads
+        ],
+    }
+
+
+def delete_everything(
+    session: Session,
+    subject: str | None,
+    browser_hash: str | None,
+    cipher: LinkCipher,
+    now: datetime,
+) -> None:
+    """Delete answers, the link and profile reads; keep consent records as proof.
+
+    An active consent is withdrawn first (recorded, with its answers deleted), so that the
+    history says what happened.
+    """
+    if subject is not None:
+        consent_service.withdraw(
+            session,
+            subject,
+            delete_answers=True,
+            method=consent_service.METHOD_PRIVACY_PAGE,
+            cipher=cipher,
+            now=now,
+        )
+        consent_service.forget_profile_reads(session, subject)
+    if browser_hash is not None:
+        answer_service.delete_answers(session, browser_hash)
+        session.execute(delete(Dismissal).where(Dismissal.respondent_hash == browser_hash))
+        session.flush()

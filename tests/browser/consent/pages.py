@@ -1,0 +1,131 @@
+"""Page objects for the consent screens: each knows its own selectors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page
+
+ATTRIBUTE_LABELS = {
+    "state": "State",
+    "lga": "Local government area",
+    "age_band": "Age band",
+    "income_band": "Monthly income band",
+    "gender": "Gender",
+}
+
+
+class DemoShop:
+    def __init__(self, page: Page):
+        self.page = page
+
+    def sign_in_as(self, who: str) -> None:
+        self.page.goto("/demo")
+        self.page.get_by_role("button", name=f"Sign in as {who}").click()
+        self.page.wait_for_load_state()
+
+
+class SurveyPage:
+    def __init__(self, page: Page, slug: str):
+        self.page, self.slug = page, slug
+
+    def open(self) -> SurveyPage:
+        self.page.goto(f"/surveys/{self.slug}")
+        return self
+
+    def choose_state_and_lga(self, state: str, lga: str) -> None:
+        self.page.select_option("#state", label=state)
+        self.page.wait_for_function(
+            "document.querySelector('#lga').options.length > 2"
+        )  # the LGA list comes from /lgas.json
+        self.page.select_option("#lga", label=lga)
+
+    def choose(self, label: str) -> None:
+        self.page.get_by_label(label, exact=True).check()
+
+    def send(self) -> None:
+        self.page.get_by_role("button", name="Send answers").click()
+        self.page.wait_for_url(f"**/surveys/{self.slug}/thanks")
+
+
+class ConsentOffer:
+    """The offer on the thank-you page and on "My survey data"."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.form = page.locator("#consent-offer")
+
+    def checkbox(self, attribute: str) -> Locator:
+        return self.form.get_by_label(ATTRIBUTE_LABELS[attribute], exact=True)
+
+    def checkboxes(self) -> Locator:
+        return self.form.locator("input[type=checkbox]")
+
+    @property
+    def yes(self) -> Locator:
+        return self.form.get_by_role("button", name="Yes, use what I ticked")
+
+    @property
+    def no(self) -> Locator:
+        return self.form.get_by_role("button", name="No thanks")
+
+    def accept(self, *attributes: str) -> None:
+        for attribute in attributes:
+            self.checkbox(attribute).check()
+        self.yes.click()
+        self.page.wait_for_url("**/me?done=given*")
+
+    def decline(self) -> None:
+        self.no.click()
+        self.page.wait_for_url("**/me?done=declined*")
+
+
+class MyDataPage:
+    def __init__(self, page: Page):
+        self.page = page
+
+    def open(self) -> MyDataPage:
+        self.page.goto("/me")
+        return self
+
+    def text(self) -> str:
+        return self.page.locator("main").inner_text()
+
+    @property
+    def withdraw_keep(self) -> Locator:
+        return self.page.get_by_role(
+            "button", name="Withdraw, keep my answers as anonymous statistics"
+        )
+
+    @property
+    def withdraw_delete(self) -> Locator:
+        return self.page.get_by_role("button", name="Withdraw and delete my answers")
+
+    def download(self, link: Locator) -> Any:
+        with self.page.expect_download() as info:
+            link.click()
+        return json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+
+    def latest_receipt(self) -> Any:
+        return self.download(
+            self.page.locator("table.history").first.get_by_role("link", name="Download").first
+        )
+
+    def export(self) -> Any:
+        return self.download(self.page.get_by_role("link", name="Download all of this as JSON"))
+
+
+def looks(locator: Locator) -> dict[str, Any]:
+    """What makes a button prominent: its size, colours, weight and border."""
+    return locator.evaluate(
+        """element => {
+            const style = getComputedStyle(element);
+            const box = element.getBoundingClientRect();
+            return {width: Math.round(box.width), height: Math.round(box.height),
+                    color: style.color, background: style.backgroundColor,
+                    fontSize: style.fontSize, fontWeight: style.fontWeight,
+                    border: style.border, padding: style.padding};
+        }"""
+    )

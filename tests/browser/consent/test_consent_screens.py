@@ -1,0 +1,106 @@
+"""The consent screens in a real Chromium: what a signed-in shopper sees and can do."""
+
+from __future__ import annotations
+
+import pytest
+from pages import ATTRIBUTE_LABELS, ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
+
+pytestmark = pytest.mark.browser
+
+
+def answer_about_you(page) -> None:  # type: ignore[no-untyped-def]
+    survey = SurveyPage(page, "about-you").open()
+    survey.choose_state_and_lga("Lagos", "Ikeja")
+    survey.choose("25–34")
+    survey.choose("Female")
+    survey.send()
+
+
+def test_the_offer_after_a_survey_is_unticked_with_yes_and_no_equally_prominent(
+    page, csp_violations
+):
+    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+    answer_about_you(page)
+    offer = ConsentOffer(page)
+    assert offer.form.is_visible()
+    assert offer.checkboxes().count() == len(ATTRIBUTE_LABELS)
+    for attribute in ATTRIBUTE_LABELS:
+        assert not offer.checkbox(attribute).is_checked()
+    assert offer.yes.is_visible() and offer.no.is_visible()
+    assert looks(offer.yes) == looks(offer.no)
+    yes_box, no_box = offer.yes.bounding_box(), offer.no.bounding_box()
+    assert yes_box["y"] == no_box["y"]  # side by side, neither hidden below the other
+    assert csp_violations == []
+
+
+def test_yes_links_the_ticked_answers_and_the_receipt_downloads(page, csp_violations):
+    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+    answer_about_you(page)
+    ConsentOffer(page).accept("state", "age_band")
+    me = MyDataPage(page)
+    text = me.text()
+    assert "the shop may use: State, Age band" in text
+    assert "Ikeja" in text and "shared for personalisation" in text
+    receipt = me.latest_receipt()
+    assert receipt["consentStatus"] == "given"
+    assert receipt["services"][0]["purposes"][0]["piiCategory"] == ["State", "Age band"]
+    export = me.export()
+    assert export["personalisation"]["attributes"] == ["state", "age_band"]
+    assert csp_violations == []
+
+
+def test_withdrawal_is_one_click_with_both_choices_alike_and_the_link_is_gone(page, csp_violations):
+    DemoShop(page).sign_in_as("Musa, a new customer in Kano")
+    answer_about_you(page)
+    ConsentOffer(page).accept("gender")
+    me = MyDataPage(page)
+    assert looks(me.withdraw_keep) == looks(me.withdraw_delete)
+    me.withdraw_keep.click()
+    page.wait_for_url("**/me?done=withdrawn-kept*")
+    text = me.text()
+    assert "Withdrawn. The link is gone" in text
+    assert "Nothing is linked to your shop account" in text
+    assert "Withdrew, answers kept anonymous" in text
+    assert "Ikeja" in text  # still this browser's, anonymous as anyone's
+    assert me.latest_receipt()["consentStatus"] == "withdrawn"
+    assert csp_violations == []
+
+
+def test_withdrawing_with_delete_removes_the_answers(page):
+    DemoShop(page).sign_in_as("Tolu, who has shopped for years")
+    answer_about_you(page)
+    ConsentOffer(page).accept("state")
+    me = MyDataPage(page)
+    me.withdraw_delete.click()
+    page.wait_for_url("**/me?done=withdrawn-deleted*")
+    text = me.text()
+    assert "your answers are deleted" in text and "Ikeja" not in text
+
+
+def test_no_thanks_links_nothing(page):
+    DemoShop(page).sign_in_as("Musa, a new customer in Kano")
+    answer_about_you(page)
+    ConsentOffer(page).decline()
+    text = MyDataPage(page).text()
+    assert "Nothing is linked" in text
+    assert "You have not made a choice about personalisation yet" in text
+
+
+def test_yes_with_nothing_ticked_explains_and_links_nothing(page):
+    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+    answer_about_you(page)
+    offer = ConsentOffer(page)
+    offer.yes.click()
+    page.wait_for_load_state()
+    assert page.get_by_role("alert").inner_text().startswith("Tick at least one answer")
+    assert "You have not made a choice about personalisation yet" in MyDataPage(page).text()
+
+
+def test_the_demo_sign_in_keeps_the_subject_out_of_every_cookie(page):
+    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+    answer_about_you(page)
+    ConsentOffer(page).accept("state")
+    cookies = page.context.cookies()
+    assert {cookie["name"] for cookie in cookies} >= {"signin", "respondent"}
+    assert all("demo-customer" not in cookie["value"] for cookie in cookies)
+    assert all(cookie["httpOnly"] for cookie in cookies)

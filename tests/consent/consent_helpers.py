@@ -1,0 +1,138 @@
+"""Signed-in shoppers in tests: the shop's tokens, a customer's browser, and the stores."""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from typing import Any
+
+import jwt
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from werkzeug.test import TestResponse
+
+from surveys.extensions import db
+from surveys.models import ConsentLink, ConsentRecord, Dismissal, Response, ShopperSession
+from surveys.services.respondents import unsign
+
+CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+ABOUT_YOU = {
+    "state": "NG-LA",
+    "lga": "NG-LA-11",  # Ikeja
+    "age_band": "age_25_34",
+    "income_band": "income_150k_300k",
+    "gender": "female",
+}
+
+
+def shop_token(app: Flask, subject: str = "cust-1001", **overrides: Any) -> str:
+    """A hand-off token as the shop makes it; ``overrides`` change or (with None) drop claims."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "aud": "surveys",
+        "iat": now,
+        "exp": now + 300,
+        "jti": secrets.token_hex(16),
+    }
+    key = overrides.pop("key", app.config["SHOP_SIGNING_KEY"])
+    algorithm = overrides.pop("algorithm", "HS256")
+    claims.update(overrides)
+    claims = {name: value for name, value in claims.items() if value is not None}
+    return jwt.encode(claims, key, algorithm=algorithm)
+
+
+def csrf_token(page: TestResponse) -> str:
+    match = CSRF_INPUT.search(page.get_data(as_text=True))
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+class Customer:
+    """A shop customer's browser: signs in with the shop's token, answers, uses the forms."""
+
+    def __init__(self, client: FlaskClient, app: Flask):
+        self.client = client
+        self.app = app
+
+    def submit(self, slug: str, answers: dict[str, str]) -> TestResponse:
+        token = csrf_token(self.client.get(f"/surveys/{slug}"))
+        return self.client.post(f"/surveys/{slug}", data={"csrf_token": token, **answers})
+
+    def respondent_key(self) -> str | None:
+        cookie = self.client.get_cookie("respondent")
+        return unsign(self.app.config["SECRET_KEY"], cookie.value) if cookie else None
+
+    def sign_in(self, subject: str = "cust-1001", next: str = "/") -> TestResponse:
+        return self.client.get(
+            "/auth/shop", query_string={"token": shop_token(self.app, subject), "next": next}
+        )
+
+    def session_cookie(self) -> str | None:
+        cookie = self.client.get_cookie("signin")
+        return cookie.value if cookie else None
+
+    def consent(
+        self, attributes: list[str], *, page: str = "/me", context: str = "account"
+    ) -> TestResponse:
+        token = csrf_token(self.client.get(page))
+        data = {"csrf_token": token, "attributes": attributes, "context": context, "answer": "yes"}
+        return self.client.post("/me/consent", data=data)
+
+    def decline(self, page: str = "/me", context: str = "account") -> TestResponse:
+        token = csrf_token(self.client.get(page))
+        data = {"csrf_token": token, "context": context, "answer": "no"}
+        return self.client.post("/me/consent", data=data)
+
+    def change(self, attributes: list[str]) -> TestResponse:
+        token = csrf_token(self.client.get("/me"))
+        data = {"csrf_token": token, "attributes": attributes}
+        return self.client.post("/me/consent/change", data=data)
+
+    def withdraw(self, answers: str) -> TestResponse:
+        token = csrf_token(self.client.get("/me"))
+        return self.client.post(
+            "/me/consent/withdraw", data={"csrf_token": token, "answers": answers}
+        )
+
+    def me(self) -> str:
+        return self.client.get("/me").get_data(as_text=True)
+
+
+class Store:
+    """Reads both stores directly, as an auditor would."""
+
+    def __init__(self, app: Flask):
+        self.app = app
+
+    def rows(self, model: type) -> list[Any]:
+        with self.app.app_context():
+            rows = list(db.session.scalars(select(model)))
+            db.session.expunge_all()
+            return rows
+
+    def records(self) -> list[ConsentRecord]:
+        return sorted(self.rows(ConsentRecord), key=lambda record: record.given_at)
+
+    def links(self) -> list[ConsentLink]:
+        return self.rows(ConsentLink)
+
+    def responses(self) -> list[Response]:
+        return self.rows(Response)
+
+    def sessions(self) -> list[ShopperSession]:
+        return self.rows(ShopperSession)
+
+    def answers_snapshot(self) -> list[tuple[Any, ...]]:
+        """Every row of every answers-store table, to show that consent changes none of them."""
+        with self.app.app_context():
+            snapshot = []
+            for model in (Response, Dismissal):
+                for row in db.session.scalars(select(model)):
+                    snapshot.append(
+                        tuple(getattr(row, column.key) for column in model.__table__.columns)
+                    )
+            return sorted(snapshot, key=repr)

@@ -1,0 +1,102 @@
+"""``flask retention purge``: old anonymous answers and spent ids go; proof of consent stays."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from consent_helpers import ABOUT_YOU, shop_token
+from sqlalchemy import select, update
+
+from surveys.extensions import db
+from surveys.models import ConsentRecord, Dismissal, Response, ShopperSession, UsedToken
+
+
+def age_all_answers(app, days: int) -> None:
+    with app.app_context():
+        old = date.today() - timedelta(days=days)
+        db.session.execute(update(Response).values(submitted_on=old, updated_on=old))
+        db.session.commit()
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return len(db.session.scalars(select(model)).all())
+
+
+def test_purge_deletes_old_anonymous_answers_and_keeps_recent_ones(app, runner, make_shopper):
+    make_shopper().submit("about-you", ABOUT_YOU)
+    age_all_answers(app, 731)
+    make_shopper().submit("about-you", {"state": "NG-KN"})  # fresh
+    result = runner.invoke(args=["retention", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "unchanged for over 730 days deleted: 1" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(Response.state_code)).all() == ["NG-KN"]
+
+
+def test_answers_exactly_at_the_limit_are_kept(app, runner, make_shopper):
+    make_shopper().submit("about-you", ABOUT_YOU)
+    age_all_answers(app, 730)
+    runner.invoke(args=["retention", "purge"])
+    assert count(app, Response) == 1
+
+
+def test_the_retention_period_comes_from_config(make_app, shopper_of):
+    from surveys.services import catalogue
+
+    app = make_app(ANSWER_RETENTION_DAYS=30)
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    shopper_of(app).submit("about-you", ABOUT_YOU)
+    age_all_answers(app, 31)
+    result = app.test_cli_runner().invoke(args=["retention", "purge"])
+    assert "over 30 days deleted: 1" in result.output
+    assert count(app, Response) == 0
+
+
+def test_answers_linked_by_an_active_consent_are_kept_and_consent_records_stay(
+    app, runner, customer
+):
+    customer.sign_in("cust-1")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.consent(["state"])
+    age_all_answers(app, 1000)
+    runner.invoke(args=["retention", "purge"])
+    assert count(app, Response) == 1
+    customer.withdraw("keep")  # now anonymous, and old
+    result = runner.invoke(args=["retention", "purge"])
+    assert "deleted: 1" in result.output
+    assert count(app, Response) == 0
+    assert count(app, ConsentRecord) == 2
+
+
+def test_purge_deletes_expired_token_ids_sessions_and_not_nows(app, runner, customer, shopper):
+    customer.client.get("/auth/shop", query_string={"token": shop_token(app, "cust-2")})
+    shopper.not_now("about-you")
+    with app.app_context():
+        past = datetime.now(UTC) - timedelta(hours=1)
+        db.session.execute(update(UsedToken).values(expires_at=past))
+        db.session.execute(update(ShopperSession).values(expires_at=past))
+        db.session.execute(update(Dismissal).values(until=date.today()))
+        db.session.add(
+            UsedToken(jti="still-live", expires_at=datetime.now(UTC) + timedelta(minutes=5))
+        )
+        db.session.commit()
+    result = runner.invoke(args=["retention", "purge"])
+    assert "used shop token ids deleted: 1" in result.output
+    assert "sign-in sessions deleted: 1" in result.output
+    assert "“Not now” records deleted: 1" in result.output
+    with app.app_context():
+        assert db.session.scalars(select(UsedToken.jti)).all() == ["still-live"]
+    assert count(app, ShopperSession) == 0 and count(app, Dismissal) == 0
+
+
+def test_purge_is_idempotent(app, runner, make_shopper):
+    make_shopper().submit("about-you", ABOUT_YOU)
+    age_all_answers(app, 800)
+    first = runner.invoke(args=["retention", "purge"])
+    second = runner.invoke(args=["retention", "purge"])
+    assert "deleted: 1" in first.output
+    assert second.exit_code == 0
+    assert all(line.endswith(": 0") for line in second.output.splitlines() if "deleted" in line)
