@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
 
     from surveys import models  # noqa: F401  (registers both stores' tables)
+    from surveys.services import profile_events  # noqa: F401  (answer changes -> change feed)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from importlib import resources
@@ -10,14 +11,23 @@ from typing import Any
 import yaml
 from flask import Response, abort, current_app, request
 
+from surveys import clock
 from surveys.api import bp
-from surveys.api.auth import requires
+from surveys.api.auth import caller, requires
 from surveys.api.problems import problem
 from surveys.extensions import db
-from surveys.models.api import CHANGES_READ
+from surveys.models.api import CHANGES_READ, PROFILES_READ
+from surveys.questions import QUESTIONS, label_for
+from surveys.services import consent as consent_service
 from surveys.services import profile_changes
+from surveys.services.consent import Profile
 
 JSON = "application/json"
+#: The most subjects one batch request may ask for.
+BATCH_MAX = 100
+#: Longer than any shop customer id: such a subject cannot have a profile.
+SUBJECT_MAX = 128
+NOT_FOUND = "No profile for this subject."
 
 
 @cache
@@ -76,3 +86,95 @@ def changes() -> Response:
             "has_more": page.has_more,
         }
     )
+
+
+@cache
+def _labels() -> dict[str, dict[str, str]]:
+    """Every code's label, once per process: the hot path must not rebuild choice lists."""
+    return {
+        key: {code: label_for(key, code) or code for code in question.choices()}
+        for key, question in QUESTIONS.items()
+    }
+
+
+def _profile_json(subject: str, profile: Profile) -> dict[str, Any]:
+    labels = _labels()
+    return {
+        "subject": subject,
+        "attributes": {
+            key: {"code": code, "label": labels[key].get(code, code)}
+            for key, code in profile.attributes.items()
+        },
+        "notice_version": profile.notice_version,
+        "last_changed": profile.changed_at.isoformat(),
+    }
+
+
+def _could_exist(subject: str) -> bool:
+    """Too long, or with a NUL (which no store can hold): no such subject has a profile."""
+    return len(subject) <= SUBJECT_MAX and "\x00" not in subject
+
+
+def _cipher() -> consent_service.LinkCipher:
+    return consent_service.cipher_for(current_app.config["LINK_ENCRYPTION_KEY"])
+
+
+def _log_reads(found: dict[str, Profile]) -> None:
+    """Every profile given out goes into its shopper's access log, in this transaction."""
+    client = caller()
+    if found and client is not None:
+        consent_service.record_profile_reads(
+            db.session,
+            client.name,
+            [(subject, profile.attributes) for subject, profile in found.items()],
+            clock.now(),
+        )
+    db.session.commit()
+
+
+@bp.get("/v1/profiles/<path:subject>")
+@requires(PROFILES_READ)
+def profile(subject: str) -> Response:
+    _only_params()
+    found = (
+        consent_service.profiles_of(db.session, [subject], _cipher())
+        if _could_exist(subject)
+        else {}
+    )
+    if subject not in found:
+        # The same answer for "never seen", "no consent" and "consent but nothing to share".
+        return problem(404, NOT_FOUND)
+    body = json.dumps(_profile_json(subject, found[subject]), separators=(",", ":")).encode()
+    etag = hashlib.sha256(body).hexdigest()[:32]
+    # A 304 tells the client its copy is still right: that is a read too, and is logged.
+    _log_reads(found)
+    response = Response(body, mimetype=JSON)
+    response.set_etag(etag)
+    return response.make_conditional(request)
+
+
+@bp.post("/v1/profiles/batch")
+@requires(PROFILES_READ)
+def profiles_batch() -> Response:
+    _only_params()
+    subjects = _batch_subjects()
+    found = consent_service.profiles_of(db.session, subjects, _cipher()) if subjects else {}
+    _log_reads(found)
+    return _json(
+        {"profiles": [_profile_json(s, found[s]) for s in subjects if s in found]},
+    )
+
+
+def _batch_subjects() -> list[str]:
+    if not request.is_json:
+        abort(problem(415, "Send the body as application/json."))
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict) or set(body) != {"subjects"}:
+        abort(problem(400, 'The body must be a JSON object: {"subjects": ["...", ...]}.'))
+    subjects = body["subjects"]
+    if not isinstance(subjects, list) or not all(isinstance(s, str) and s for s in subjects):
+        abort(problem(400, "'subjects' must be a list of non-empty strings."))
+    if len(subjects) > BATCH_MAX:
+        abort(problem(400, f"Ask for at most {BATCH_MAX} subjects at once, not {len(subjects)}."))
+    # Duplicates are read (and logged) once; impossible ids cannot have a profile.
+    return [s for s in dict.fromkeys(subjects) if _could_exist(s)]

@@ -135,6 +135,10 @@ class ConsentLink(db.Model):  # type: ignore[name-defined]
     #: Fernet token of the respondent key.
     encrypted_key: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    #: HMAC of the respondent hash under a key derived from ``LINK_ENCRYPTION_KEY``: lets a
+    #: change to answers find the consenting subject (for the profile API's change feed)
+    #: without a scan, while neither store alone can still join a person to answers.
+    respondent_lookup: Mapped[str | None] = mapped_column(String(64), index=True)
 
 
 class ProfileRead(db.Model):  # type: ignore[name-defined]

@@ -6,7 +6,7 @@ chosen state, that a child's answers are never kept, and that "Not now" is remem
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import Enum
@@ -20,6 +20,18 @@ from surveys.models import ANSWER_COLUMNS, Dismissal, Response, Survey
 from surveys.questions import QUESTIONS
 
 Answers = dict[str, str | None]
+
+#: ``session.info`` key: respondent hash -> question keys whose answers changed in this
+#: transaction. Only a note: this module never learns who anyone is. At commit,
+#: :mod:`surveys.services.profile_events` tells the profile API's change feed about the
+#: changes that a consent covers.
+CHANGED_ANSWERS = "surveys.changed_answers"
+
+
+def note_changed(session: Session, respondent_hash: str, keys: Iterable[str]) -> None:
+    keys = set(keys)
+    if keys:
+        session.info.setdefault(CHANGED_ANSWERS, {}).setdefault(respondent_hash, set()).update(keys)
 
 
 class InvalidAnswers(ValueError):
@@ -90,6 +102,7 @@ def save_answers(
         return SaveResult(Outcome.NOTHING_GIVEN)
 
     response = find_response(session, survey, respondent_hash)
+    before: Answers = response.answers() if response is not None else {}
     if response is None:
         response = Response(
             survey_id=survey.id, respondent_hash=respondent_hash, submitted_on=today
@@ -103,10 +116,13 @@ def save_answers(
             response = find_response(session, survey, respondent_hash)
             if response is None:
                 raise
+            before = response.answers()
             _fill(response, survey, answers, today)
     else:
         _fill(response, survey, answers, today)
     session.flush()
+    after = response.answers()
+    note_changed(session, respondent_hash, [k for k in after if after[k] != before.get(k)])
     return SaveResult(Outcome.SAVED, response)
 
 
@@ -142,6 +158,8 @@ def delete_answers(session: Session, respondent_hash: str, survey: Survey | None
         statement = statement.where(Response.survey_id == survey.id)
     deleted = session.execute(statement).rowcount  # type: ignore[attr-defined]
     session.flush()
+    if deleted:
+        note_changed(session, respondent_hash, survey.questions if survey else ANSWER_COLUMNS)
     return int(deleted)
 
 

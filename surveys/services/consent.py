@@ -8,19 +8,24 @@ The rules:
   encrypted. It is the only way from a subject to answers, and withdrawal deletes it at once.
 * The answers store is never written to here, except to delete answers when a shopper
   withdraws and asks for that: it never learns who consented.
+* Giving, changing and withdrawing consent each add an event to the profile API's change
+  feed (:mod:`surveys.services.profile_changes`), so that clients learn of it at once.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,13 +34,17 @@ from surveys.models import (
     ANSWER_COLUMNS,
     ConsentLink,
     ConsentRecord,
+    ProfileChange,
     ProfileRead,
     Response,
     Survey,
 )
+from surveys.models.api import UPDATED
+from surveys.models.api import WITHDRAWN as WITHDRAWN_EVENT
 from surveys.models.identity import GIVEN, WITHDRAWN
 from surveys.questions import QUESTION_KEYS, QUESTIONS
 from surveys.services import answers as answer_service
+from surveys.services import profile_changes
 from surveys.services.respondents import respondent_hash
 
 PURPOSE = "personalisation"
@@ -52,11 +61,39 @@ class ConsentError(ValueError):
     """The request cannot be carried out; the message is plain language for the shopper."""
 
 
+#: Decrypted links kept per process, so that a hot profile read costs no Fernet decryption.
+LINK_CACHE_SIZE = 16384
+_LOOKUP_CONTEXT = b"surveys/consent-link-lookup/v1"
+
+
 class LinkCipher:
-    """Encrypts respondent keys for :class:`ConsentLink` (Fernet; several keys to rotate)."""
+    """Encrypts respondent keys for :class:`ConsentLink` (Fernet; several keys to rotate).
+
+    It also makes each link's ``respondent_lookup``: an HMAC of the respondent hash under a
+    key derived from each Fernet key, so that a change to answers can find its subject, while
+    a copy of both stores without the key still cannot join them.
+    """
 
     def __init__(self, keys: str):
-        self._fernet = MultiFernet([Fernet(part.strip()) for part in keys.split(",")])
+        parts = [part.strip() for part in keys.split(",")]
+        self._fernet = MultiFernet([Fernet(part) for part in parts])
+        self._lookup_keys = [
+            hmac.new(base64.urlsafe_b64decode(part), _LOOKUP_CONTEXT, hashlib.sha256).digest()
+            for part in parts
+        ]
+        # Keyed by the ciphertext, which a link keeps for its whole life and which no other
+        # link shares (Fernet adds a random IV): a deleted link cannot be reached through it.
+        self.respondent_hash_of = lru_cache(maxsize=LINK_CACHE_SIZE)(self._respondent_hash_of)
+
+    def _respondent_hash_of(self, token: str) -> str:
+        return respondent_hash(self.decrypt(token))
+
+    def lookups(self, hashed: str) -> list[str]:
+        """The lookup value of a respondent hash under each key (the first one is written)."""
+        return [
+            hmac.new(key, hashed.encode("ascii"), hashlib.sha256).hexdigest()
+            for key in self._lookup_keys
+        ]
 
     def encrypt(self, respondent_key: str) -> str:
         return self._fernet.encrypt(respondent_key.encode("ascii")).decode("ascii")
@@ -179,11 +216,13 @@ def give(
                         subject=subject,
                         encrypted_key=cipher.encrypt(respondent_key),
                         created_at=now,
+                        respondent_lookup=cipher.lookups(respondent_hash(respondent_key))[0],
                     )
                 )
         except IntegrityError:
             pass  # the same shopper said yes twice at once; the first link stands
     session.flush()
+    profile_changes.record(session, subject, UPDATED, now)
     return record
 
 
@@ -194,7 +233,9 @@ def change(
     chosen = check_attributes(attributes)
     if current(session, subject) is None or _link(session, subject) is None:
         raise ConsentError("You have not agreed to personalisation, so there is nothing to change.")
-    return _append(session, subject, chosen, method, GIVEN, now)
+    record = _append(session, subject, chosen, method, GIVEN, now)
+    profile_changes.record(session, subject, UPDATED, now)
+    return record
 
 
 def withdraw(
@@ -213,14 +254,14 @@ def withdraw(
     link = _link(session, subject)
     if link is not None:
         if delete_answers:
-            answer_service.delete_answers(
-                session, respondent_hash(cipher.decrypt(link.encrypted_key))
-            )
+            answer_service.delete_answers(session, cipher.respondent_hash_of(link.encrypted_key))
         session.delete(link)
         session.flush()
     if active is None:
+        if link is not None:
+            profile_changes.record(session, subject, WITHDRAWN_EVENT, now)
         return None
-    return _append(
+    record = _append(
         session,
         subject,
         list(active.attributes),
@@ -229,6 +270,8 @@ def withdraw(
         now,
         answers_after=DELETED if delete_answers else KEPT_ANONYMOUS,
     )
+    profile_changes.record(session, subject, WITHDRAWN_EVENT, now)
+    return record
 
 
 def linked_respondent_hash(session: Session, subject: str, cipher: LinkCipher) -> str | None:
@@ -238,7 +281,7 @@ def linked_respondent_hash(session: Session, subject: str, cipher: LinkCipher) -
     link = _link(session, subject)
     if link is None:
         return None
-    return respondent_hash(cipher.decrypt(link.encrypted_key))
+    return cipher.respondent_hash_of(link.encrypted_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,6 +295,8 @@ class Profile:
     consent_changed_at: datetime
     #: The most recent day any of the returned answers was given or changed.
     answers_updated_on: date
+    #: When the profile last changed: the consent, or an answer it covers (the change feed).
+    changed_at: datetime
 
 
 def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | None:
@@ -261,26 +306,88 @@ def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | 
     caller cannot tell them apart. A "Prefer not to say" answer is the shopper's latest word
     on that attribute and so hides older answers to it.
     """
-    consent = current(session, subject)
-    hashed = linked_respondent_hash(session, subject, cipher)
-    if consent is None or hashed is None:
-        return None
-    responses = list(
-        session.scalars(
-            select(Response)
-            .join(Survey)
-            .where(Response.respondent_hash == hashed)
-            .order_by(Response.updated_on.desc(), Response.submitted_on.desc(), Survey.slug)
-        )
+    return profiles_of(session, [subject], cipher).get(subject)
+
+
+def profiles_of(
+    session: Session, subjects: Sequence[str], cipher: LinkCipher
+) -> dict[str, Profile]:
+    """The profiles of those ``subjects`` that have one, in two queries whatever their number.
+
+    This is the profile API's hot path: one query to the identity store (each subject's link
+    and newest consent record, and its newest change-feed event) and one to the answers store.
+    """
+    if not subjects:
+        return {}
+    newest_record = (
+        select(func.max(ConsentRecord.given_at))
+        .where(ConsentRecord.subject == ConsentLink.subject)
+        .correlate(ConsentLink)
+        .scalar_subquery()
     )
+    newest_event = (
+        select(func.max(ProfileChange.at))
+        .where(ProfileChange.subject == ConsentLink.subject)
+        .correlate(ConsentLink)
+        .scalar_subquery()
+    )
+    consents = session.execute(
+        select(
+            ConsentLink.subject,
+            ConsentLink.encrypted_key,
+            ConsentRecord.attributes,
+            ConsentRecord.notice_version,
+            ConsentRecord.given_at,
+            newest_event,
+        )
+        .join(ConsentRecord, ConsentRecord.subject == ConsentLink.subject)
+        .where(
+            ConsentLink.subject.in_(subjects),
+            ConsentRecord.given_at == newest_record,
+            ConsentRecord.status == GIVEN,
+        )
+    ).all()
+    if not consents:
+        return {}
+    hashes = {row.subject: cipher.respondent_hash_of(row.encrypted_key) for row in consents}
+    columns = [getattr(Response, column) for column in ANSWER_COLUMNS.values()]
+    answers: dict[str, list[Any]] = {}
+    for row in session.execute(
+        select(Response.respondent_hash, Response.updated_on, *columns)
+        .join(Survey, Survey.id == Response.survey_id)
+        .where(Response.respondent_hash.in_(set(hashes.values())))
+        .order_by(Response.updated_on.desc(), Response.submitted_on.desc(), Survey.slug)
+    ):
+        answers.setdefault(row[0], []).append(row)
+    profiles: dict[str, Profile] = {}
+    for subject, _key, attributes, notice_version, given_at, event_at in consents:
+        profile = _profile(
+            answers.get(hashes[subject], []), attributes, notice_version, given_at, event_at
+        )
+        if profile is not None:
+            profiles[subject] = profile
+    return profiles
+
+
+#: Position of each question's answer in a row of :func:`profiles_of`'s answers query.
+_ANSWER_INDEX = {key: index for index, key in enumerate(ANSWER_COLUMNS, start=2)}
+
+
+def _profile(
+    rows: list[Any],
+    attributes: list[str],
+    notice_version: str,
+    given_at: datetime,
+    event_at: datetime | None,
+) -> Profile | None:
     values: dict[str, str] = {}
     days: dict[str, date] = {}
-    for key in consent.attributes:
-        for response in responses:
-            code = getattr(response, ANSWER_COLUMNS[key])
+    for key in attributes:
+        for row in rows:
+            code = row[_ANSWER_INDEX[key]]
             if code is not None:
                 if code != reference.PREFER_NOT_TO_SAY:
-                    values[key], days[key] = code, response.updated_on
+                    values[key], days[key] = code, row[1]
                 break
     lga = values.get("lga")
     if lga is not None and not lga.startswith(f"{values.get('state')}-"):
@@ -290,9 +397,10 @@ def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | 
         return None
     return Profile(
         attributes={key: values[key] for key in QUESTION_KEYS if key in values},
-        notice_version=consent.notice_version,
-        consent_changed_at=consent.given_at,
+        notice_version=notice_version,
+        consent_changed_at=given_at,
         answers_updated_on=max(days.values()),
+        changed_at=max(given_at, event_at) if event_at is not None else given_at,
     )
 
 
@@ -304,6 +412,18 @@ def record_profile_read(
     session.add(read)
     session.flush()
     return read
+
+
+def record_profile_reads(
+    session: Session, client: str, reads: Iterable[tuple[str, Iterable[str]]], now: datetime
+) -> None:
+    """Log many reads at once (subject, attributes returned): one statement for a batch."""
+    rows = [
+        {"subject": subject, "client": client, "attributes": list(keys), "read_at": now}
+        for subject, keys in reads
+    ]
+    if rows:
+        session.execute(insert(ProfileRead), rows)
 
 
 def profile_reads(session: Session, subject: str) -> list[ProfileRead]:

@@ -16,7 +16,8 @@ import pytest
 from flask import Flask
 from openapi_core import Config, OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
-from werkzeug.test import TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse
+from werkzeug.wrappers import Request
 
 from surveys.api.views import openapi_document
 from surveys.extensions import db
@@ -44,9 +45,10 @@ class ApiCaller:
             sent.setdefault("Authorization", f"Bearer {token}")
         return sent
 
-    def check(self, response: TestResponse) -> TestResponse:
+    def check(self, response: TestResponse, request: Request | None = None) -> TestResponse:
         openapi_spec().validate_response(
-            WerkzeugOpenAPIRequest(response.request), WerkzeugOpenAPIResponse(response)
+            WerkzeugOpenAPIRequest(request or response.request),
+            WerkzeugOpenAPIResponse(response),
         )
         return response
 
@@ -71,8 +73,17 @@ class ApiCaller:
         validate: bool = True,
         **kwargs: Any,
     ) -> TestResponse:
-        response = self.client.post(path, headers=self._headers(token, headers), **kwargs)
-        return self.check(response) if validate else response
+        sent = self._headers(token, headers)
+        response = self.client.post(path, headers=sent, **kwargs)
+        if not validate:
+            return response
+        # The app read the body the client sent; openapi-core gets a copy of the same request.
+        return self.check(
+            response,
+            EnvironBuilder(
+                path, "http://localhost", method="POST", headers=sent, **kwargs
+            ).get_request(),
+        )
 
 
 @pytest.fixture
@@ -170,3 +181,51 @@ def receiver() -> Iterator[Receiver]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def make_customer(app: Flask) -> Callable[[], Any]:
+    """A shop customer's browser (from the consent tests): signs in, answers, consents."""
+    from tests.consent.consent_helpers import Customer
+
+    return lambda: Customer(app.test_client(), app)
+
+
+@pytest.fixture
+def consenting(make_customer: Callable[[], Any]) -> Callable[..., Any]:
+    """A signed-in customer who answered "About you" and shared ``attributes``."""
+    from tests.consent.consent_helpers import ABOUT_YOU
+
+    def make(subject: str, attributes: list[str], answers: dict[str, str] | None = None) -> Any:
+        customer = make_customer()
+        customer.sign_in(subject)
+        assert customer.submit("about-you", answers or ABOUT_YOU).status_code == 303
+        assert customer.consent(attributes).status_code == 303
+        return customer
+
+    return make
+
+
+@pytest.fixture
+def feed(app: Flask) -> Callable[[], list[tuple[str, str]]]:
+    """The whole change feed as (subject, type), read straight from the service."""
+
+    def read() -> list[tuple[str, str]]:
+        with app.app_context():
+            page = profile_changes.page(db.session, 0, profile_changes.MAX_PAGE)
+            return [(change.subject, change.type) for change in page.changes]
+
+    return read
+
+
+@pytest.fixture
+def store(app: Flask) -> Any:
+    """Both stores read directly, as an auditor would; ``reads()`` is the access log."""
+    from surveys.models import ProfileRead
+    from tests.consent.consent_helpers import Store
+
+    class ApiStore(Store):
+        def reads(self) -> list[ProfileRead]:
+            return self.rows(ProfileRead)
+
+    return ApiStore(app)

@@ -1,0 +1,301 @@
+"""The profile API under gunicorn against a bare Flask endpoint, side by side, in one run.
+
+Run from the repository root (not part of the test suite; it takes about a minute):
+
+    .venv/bin/python bench/api_profiles.py                        # SQLite
+    .venv/bin/python bench/api_profiles.py --backend postgresql   # PostgreSQL (local, trust)
+
+It migrates fresh stores, seeds N consenting shoppers with answers, makes an API client, then
+starts two gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app) and
+bench/bare_app.py, which returns a constant JSON body. wrk (Debian's package; installed here
+if missing and running as root) loads each in turn with the same settings: single profile
+reads of random seeded subjects, saturating and at a moderate load, and 100-subject batches.
+Every read goes through auth, the rate limiter and the access log, as in production.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+STATES = {"NG-LA": 20, "NG-KN": 44, "NG-FC": 6, "NG-OY": 33, "NG-RI": 23}
+ATTRIBUTES = ["state", "lga", "age_band", "income_band", "gender"]
+
+
+@dataclass
+class Result:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        sys.exit("wrk is needed: apt-get install wrk")
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, env=env)
+    return shutil.which("wrk") or sys.exit("wrk did not install")
+
+
+def postgres_binds(admin_url: str) -> dict[str, str]:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    names = {bind: f"api_bench_{bind}" for bind in ("answers", "identity")}
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        for name in names.values():
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
+    base = make_url(admin_url).set(drivername="postgresql+psycopg")
+    return {
+        bind: base.set(database=name).render_as_string(hide_password=False)
+        for bind, name in names.items()
+    }
+
+
+def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
+    """Migrate, load the surveys, and make ``profiles`` consenting shoppers and a client."""
+    os.environ.update(env)
+    from flask_migrate import upgrade
+
+    from surveys import clock, create_app, reference
+    from surveys.extensions import db
+    from surveys.services import answers, api_clients, catalogue
+    from surveys.services import consent as consent_service
+    from surveys.services.respondents import new_key, respondent_hash
+
+    app = create_app()
+    random.seed(7)
+    subjects = [f"cust-{n:06d}" for n in range(profiles)]
+    with app.app_context():
+        upgrade()
+        catalogue.load_defaults(db.session)
+        survey = catalogue.find(db.session, "about-you")
+        cipher = consent_service.cipher_for(app.config["LINK_ENCRYPTION_KEY"])
+        for index, subject in enumerate(subjects):
+            state = random.choice(list(STATES))
+            key = new_key()
+            answers.save_answers(
+                db.session,
+                survey,
+                respondent_hash(key),
+                {
+                    "state": state,
+                    "lga": f"{state}-{random.randint(1, STATES[state]):02d}",
+                    "age_band": random.choice(list(reference.AGE_BANDS)[1:]),
+                    "income_band": random.choice(list(reference.INCOME_BANDS)),
+                    "gender": random.choice(list(reference.GENDERS)),
+                },
+                clock.today(),
+            )
+            shared = random.sample(ATTRIBUTES[2:], random.randint(0, 3)) + ["state", "lga"]
+            consent_service.give(
+                db.session, subject, shared, "privacy-page", key, cipher, clock.now()
+            )
+            if index % 500 == 499:
+                db.session.commit()
+        made = api_clients.create(db.session, "recommender", ["profiles:read"], datetime.now(UTC))
+        db.session.commit()
+        token = made.token
+        for engine in db.engines.values():
+            engine.dispose()
+    return token, subjects
+
+
+def start_gunicorn(app_path: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    command = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app_path]
+    return subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**env, "BIND": f"127.0.0.1:{port}"},
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def wait_ready(url: str, headers: dict[str, str], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        request = urllib.request.Request(url, headers=headers)  # noqa: S310  (loopback only)
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            time.sleep(0.2)
+    sys.exit(f"{url} did not become ready")
+
+
+def lua_script(folder: Path, name: str, token: str, subjects: list[str], batch: bool) -> Path:
+    listed = ",".join(f'"{s}"' for s in subjects)
+    if batch:
+        body = """
+request = function()
+  local picked = {}
+  for i = 1, 100 do picked[i] = '"' .. subjects[math.random(#subjects)] .. '"' end
+  return wrk.format("POST", "/api/v1/profiles/batch", headers,
+                    '{"subjects":[' .. table.concat(picked, ",") .. ']}')
+end
+"""
+    else:
+        body = """
+request = function()
+  return wrk.format("GET", "/api/v1/profiles/" .. subjects[math.random(#subjects)], headers)
+end
+"""
+    script = f"""
+subjects = {{{listed}}}
+headers = {{["Authorization"] = "Bearer {token}", ["Content-Type"] = "application/json"}}
+math.randomseed(7)
+{body}
+"""
+    path = folder / f"{name}.lua"
+    path.write_text(script)
+    return path
+
+
+UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+
+
+def run_wrk(wrk: str, url: str, script: Path, connections: int, duration: int) -> Result:
+    output = subprocess.run(
+        [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+    def latency(percent: str) -> float:
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)$", output, re.MULTILINE)
+        assert match, output
+        return float(match.group(1)) * UNITS[match.group(2)]
+
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    assert rate, output
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: .*", output)
+    if socket_errors:
+        print(f"    ({url}: {socket_errors.group(0)})")
+    return Result(
+        float(rate.group(1)), latency("50"), latency("99"), int(errors.group(1)) if errors else 0
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--profiles", type=int, default=5000, help="consenting shoppers")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--connections", type=int, default=16, help="for the saturating runs")
+    parser.add_argument("--moderate", type=int, default=2, help="connections, moderate load")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1/test"),
+        help="a database to connect to while creating the two bench databases",
+    )
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    folder = Path(tempfile.mkdtemp(prefix="api-bench-"))
+    from cryptography.fernet import Fernet
+
+    if args.backend == "sqlite":
+        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
+    else:
+        binds = postgres_binds(args.postgres_url)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
+        "SURVEYS_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(32),
+        "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
+        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_DATABASE_URL": binds["answers"],
+        "IDENTITY_DATABASE_URL": binds["identity"],
+        # The limiter stays in the path, set high enough not to refuse the benchmark itself.
+        "API_RATE_LIMIT": "1000000 per second",
+    }
+    started = time.perf_counter()
+    token, subjects = seed(env, args.profiles)
+    print(f"seeded {len(subjects)} consenting profiles on {args.backend} "
+          f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
+
+    auth = {"Authorization": f"Bearer {token}"}
+    servers = {
+        "profile API": (
+            "wsgi:app",
+            8731,
+            start_gunicorn("wsgi:app", 8731, env, folder / "app.log"),
+        ),
+        "bare Flask": (
+            "bench.bare_app:app",
+            8732,
+            start_gunicorn("bench.bare_app:app", 8732, env, folder / "bare.log"),
+        ),
+    }
+    try:
+        for _, port, _server in servers.values():
+            wait_ready(f"http://127.0.0.1:{port}/api/v1/profiles/{subjects[0]}", auth)
+        single = lua_script(folder, "single", token, subjects, batch=False)
+        batch = lua_script(folder, "batch", token, subjects, batch=True)
+        scenarios = [
+            ("single reads, saturating", single, args.connections),
+            (f"single reads, moderate ({args.moderate} connections)", single, args.moderate),
+            ("100-subject batches, saturating", batch, args.connections),
+        ]
+        workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) * 2 + 1))
+        print(f"gunicorn.conf.py: {workers} sync workers each; wrk 1 thread, {args.duration} s "
+              f"per run; {os.cpu_count()} cores shared by everything")  # fmt: skip
+        print(f"{'scenario':<44} {'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+        for title, script, connections in scenarios:
+            results = {}
+            for name, (_, port, _server) in servers.items():
+                url = f"http://127.0.0.1:{port}"
+                results[name] = run_wrk(wrk, url, script, connections, args.duration)
+                r = results[name]
+                print(f"{title:<44} {name:<12} {r.requests_per_second:>8.0f} "
+                      f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+                      + (f"  ({r.errors} non-2xx!)" if r.errors else ""))  # fmt: skip
+            ratio = results["profile API"].requests_per_second / max(
+                results["bare Flask"].requests_per_second, 1
+            )
+            print(f"{'':<44} {'ratio':<12} {ratio:>8.0%}")
+        reads = count_reads(env)
+        print(f"access-log rows written during the run: {reads}")
+    finally:
+        for _, _, server in servers.values():
+            server.terminate()
+        for _, _, server in servers.values():
+            server.wait(30)
+
+
+def count_reads(env: dict[str, str]) -> int:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(env["IDENTITY_DATABASE_URL"])
+    with engine.connect() as connection:
+        count = connection.execute(text("SELECT count(*) FROM profile_reads")).scalar_one()
+    engine.dispose()
+    return int(count)
+
+
+if __name__ == "__main__":
+    main()
