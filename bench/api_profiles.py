@@ -186,7 +186,7 @@ def run_wrk(wrk: str, url: str, script: Path, connections: int, duration: int) -
     ).stdout
 
     def latency(percent: str) -> float:
-        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)$", output, re.MULTILINE)
+        match = re.search(rf"^\s+{percent}%\s+([\d.]+)(us|ms|s)\s*$", output, re.MULTILINE)
         assert match, output
         return float(match.group(1)) * UNITS[match.group(2)]
 

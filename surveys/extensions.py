@@ -1,11 +1,15 @@
 """Extensions, created once and attached to the app in :func:`surveys.create_app`."""
 
+import sqlite3
+from typing import Any
+
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
 
 #: Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
@@ -29,3 +33,17 @@ migrate = Migrate()
 csrf = CSRFProtect()
 # Limits are counted per client address in memory (or Redis) only; addresses are never logged.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite in WAL mode: readers never wait for a writer, and a commit is one append to the
+    log instead of a rewritten journal, so several gunicorn workers can share a file (the
+    profile API writes its access log on every read). With ``synchronous=NORMAL`` a commit
+    survives the app or gunicorn crashing; only a power cut or OS crash can lose the last
+    few commits, never corrupt the file. Production on PostgreSQL keeps full durability."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiClient, WebhookDelivery
@@ -155,11 +155,15 @@ def authenticate(session: Session, token: str) -> Caller | None:
     """The client holding ``token``, or None if it is unknown or revoked (one indexed query)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    row = session.execute(
-        select(ApiClient.name, ApiClient.scopes).where(
-            ApiClient.token_hash == hash_token(token), ApiClient.revoked_at.is_(None)
-        )
-    ).first()
+    identity = session.connection(bind_arguments={"mapper": ApiClient})
+    row = identity.execute(_FIND_CALLER, {"token_hash": hash_token(token)}).first()
     if row is None:
         return None
-    return Caller(row.name, frozenset(row.scopes.split()))
+    return Caller(row[0], frozenset(row[1].split()))
+
+
+_clients = ApiClient.__table__
+#: Built once: the hot path only binds the hash.
+_FIND_CALLER = select(_clients.c.name, _clients.c.scopes).where(
+    _clients.c.token_hash == bindparam("token_hash"), _clients.c.revoked_at.is_(None)
+)

@@ -25,7 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import bindparam, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -309,55 +309,75 @@ def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | 
     return profiles_of(session, [subject], cipher).get(subject)
 
 
+def _profile_statements() -> tuple[Any, Any]:
+    """The two hot-path queries, built once: Core tables, an expanding parameter for the
+    subjects (or respondent hashes), so that each request only binds values."""
+    links, records = ConsentLink.__table__, ConsentRecord.__table__
+    changes, responses = ProfileChange.__table__, Response.__table__
+    newest_record = (
+        select(func.max(records.c.given_at))
+        .where(records.c.subject == links.c.subject)
+        .correlate(links)
+        .scalar_subquery()
+    )
+    newest_event = (
+        select(func.max(changes.c.at))
+        .where(changes.c.subject == links.c.subject)
+        .correlate(links)
+        .scalar_subquery()
+    )
+    consents = (
+        select(
+            links.c.subject,
+            links.c.encrypted_key,
+            records.c.attributes,
+            records.c.notice_version,
+            records.c.given_at,
+            newest_event,
+        )
+        .join(records, records.c.subject == links.c.subject)
+        .where(
+            links.c.subject.in_(bindparam("subjects", expanding=True)),
+            records.c.given_at == newest_record,
+            records.c.status == GIVEN,
+        )
+    )
+    surveys = Survey.__table__
+    answers = (
+        select(
+            responses.c.respondent_hash,
+            responses.c.updated_on,
+            *(responses.c[column] for column in ANSWER_COLUMNS.values()),
+        )
+        .join(surveys, surveys.c.id == responses.c.survey_id)
+        .where(responses.c.respondent_hash.in_(bindparam("hashes", expanding=True)))
+        .order_by(responses.c.updated_on.desc(), responses.c.submitted_on.desc(), surveys.c.slug)
+    )
+    return consents, answers
+
+
+_CONSENTS, _ANSWERS = _profile_statements()
+
+
 def profiles_of(
     session: Session, subjects: Sequence[str], cipher: LinkCipher
 ) -> dict[str, Profile]:
     """The profiles of those ``subjects`` that have one, in two queries whatever their number.
 
     This is the profile API's hot path: one query to the identity store (each subject's link
-    and newest consent record, and its newest change-feed event) and one to the answers store.
+    and newest consent record, and its newest change-feed event) and one to the answers store,
+    run as prepared Core statements on the session's connections (same transaction).
     """
     if not subjects:
         return {}
-    newest_record = (
-        select(func.max(ConsentRecord.given_at))
-        .where(ConsentRecord.subject == ConsentLink.subject)
-        .correlate(ConsentLink)
-        .scalar_subquery()
-    )
-    newest_event = (
-        select(func.max(ProfileChange.at))
-        .where(ProfileChange.subject == ConsentLink.subject)
-        .correlate(ConsentLink)
-        .scalar_subquery()
-    )
-    consents = session.execute(
-        select(
-            ConsentLink.subject,
-            ConsentLink.encrypted_key,
-            ConsentRecord.attributes,
-            ConsentRecord.notice_version,
-            ConsentRecord.given_at,
-            newest_event,
-        )
-        .join(ConsentRecord, ConsentRecord.subject == ConsentLink.subject)
-        .where(
-            ConsentLink.subject.in_(subjects),
-            ConsentRecord.given_at == newest_record,
-            ConsentRecord.status == GIVEN,
-        )
-    ).all()
+    identity = session.connection(bind_arguments={"mapper": ConsentLink})
+    consents = identity.execute(_CONSENTS, {"subjects": list(subjects)}).all()
     if not consents:
         return {}
-    hashes = {row.subject: cipher.respondent_hash_of(row.encrypted_key) for row in consents}
-    columns = [getattr(Response, column) for column in ANSWER_COLUMNS.values()]
+    hashes = {row[0]: cipher.respondent_hash_of(row[1]) for row in consents}
     answers: dict[str, list[Any]] = {}
-    for row in session.execute(
-        select(Response.respondent_hash, Response.updated_on, *columns)
-        .join(Survey, Survey.id == Response.survey_id)
-        .where(Response.respondent_hash.in_(set(hashes.values())))
-        .order_by(Response.updated_on.desc(), Response.submitted_on.desc(), Survey.slug)
-    ):
+    store = session.connection(bind_arguments={"mapper": Response})
+    for row in store.execute(_ANSWERS, {"hashes": list(set(hashes.values()))}):
         answers.setdefault(row[0], []).append(row)
     profiles: dict[str, Profile] = {}
     for subject, _key, attributes, notice_version, given_at, event_at in consents:
@@ -423,7 +443,11 @@ def record_profile_reads(
         for subject, keys in reads
     ]
     if rows:
-        session.execute(insert(ProfileRead), rows)
+        identity = session.connection(bind_arguments={"mapper": ProfileRead})
+        identity.execute(_INSERT_READ, rows)
+
+
+_INSERT_READ = insert(ProfileRead.__table__)
 
 
 def profile_reads(session: Session, subject: str) -> list[ProfileRead]:
