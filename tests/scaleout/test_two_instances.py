@@ -54,7 +54,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
-def instances(empty_app, database_binds):
+def instances(empty_app, database_binds, tmp_path):
     """Migrated stores, then two gunicorn instances sharing them and one Redis."""
     try:
         redis.Redis.from_url(REDIS_URL).ping()
@@ -77,16 +77,18 @@ def instances(empty_app, database_binds):
     flask = [sys.executable, "-m", "flask"]
     for command in (["db", "upgrade"], ["surveys", "load-defaults"]):
         subprocess.run([*flask, *command], env=env, cwd=ROOT, check=True, capture_output=True)
-    processes, urls = [], []
-    for _ in range(2):
+    processes, urls, logs, handles = [], [], [], []
+    for number in range(2):
         port = _free_port()
+        logs.append(tmp_path / f"instance-{number}.log")
+        handles.append(logs[-1].open("w"))
         processes.append(
             subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
                 env={**env, "BIND": f"127.0.0.1:{port}"},
                 cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+                stdout=handles[-1],
+                stderr=subprocess.STDOUT,
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
@@ -100,11 +102,13 @@ def instances(empty_app, database_binds):
                 pass
             assert time.monotonic() < deadline, f"{url} did not become ready"
             time.sleep(0.2)
-    yield urls, env
+    yield urls, env, logs
     for process in processes:
         process.terminate()
     for process in processes:
         process.wait(timeout=20)
+    for handle in handles:
+        handle.close()
 
 
 class Browser:
@@ -165,6 +169,8 @@ def _shopper(index: int, urls: list[str], env: dict[str, str]) -> dict:
         "Nothing is linked" in browser.session.get(f"{other}/me", timeout=10).text
     )
     return {
+        "subject": subject,
+        "cookies": [cookie.value for cookie in browser.session.cookies],
         "accepted": accepted,
         "consent_ok": given.status_code == 200,
         "seen_on_first": seen_on_first,
@@ -175,7 +181,7 @@ def _shopper(index: int, urls: list[str], env: dict[str, str]) -> dict:
 def test_two_instances_lose_nothing_see_consent_at_once_and_share_rate_limits(
     instances, database_binds
 ):
-    urls, env = instances
+    urls, env, logs = instances
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda i: _shopper(i, urls, env), range(SHOPPERS)))
 
@@ -201,3 +207,18 @@ def test_two_instances_lose_nothing_see_consent_at_once_and_share_rate_limits(
     abuser = Browser("203.0.113.7")
     statuses = [abuser.answer(urls[n % 2], {"state": "NG-LA"}) for n in range(8)]
     assert statuses == [303] * 6 + [429, 429]
+
+    # The logs of the whole run name no shopper, address, cookie or secret.
+    logged = "\n".join(log.read_text() for log in logs)
+    assert '"path": "/surveys/<slug>"' in logged and '"status": 429' in logged
+    forbidden = [
+        "198.51.100.",
+        "203.0.113.7",
+        env["SHOP_SIGNING_KEY"],
+        env["SECRET_KEY"],
+        "customer-",
+    ]
+    for result in signed_in:
+        forbidden += [result["subject"], *result["cookies"]]
+    for value in forbidden:
+        assert value not in logged, f"{value!r} reached the logs"
