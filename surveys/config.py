@@ -101,6 +101,8 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         # A form left open for longer than this must be reloaded; long enough for a slow phone.
         "WTF_CSRF_TIME_LIMIT": 4 * 3600,
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Instances that share one Redis share their counters under this prefix.
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "surveys"),
         # Per client address; generous for a shared phone or office, tight for a script.
         "SUBMIT_RATE_LIMIT": env.get("SUBMIT_RATE_LIMIT", "20 per minute; 300 per day"),
         # How many reverse proxies set X-Forwarded-For/-Proto in front of the app (0: none).

@@ -17,7 +17,7 @@ import pytest
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import delete, select
+from sqlalchemy import MetaData, delete, select
 from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
@@ -91,6 +91,18 @@ def make_app(database_binds: dict[str, str]) -> Iterator[Callable[..., Flask]]:
             db.session.remove()
             for engine in db.engines.values():
                 engine.dispose()
+
+
+@pytest.fixture
+def empty_app(make_app: Callable[..., Flask]) -> Flask:
+    """An app whose stores are truly empty: no tables, no alembic_version, for migrations."""
+    app = make_app(create_schema=False)
+    with app.app_context():
+        for bind in BINDS:
+            existing = MetaData()
+            existing.reflect(db.engines[bind])
+            existing.drop_all(db.engines[bind])
+    return app
 
 
 @pytest.fixture

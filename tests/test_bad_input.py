@@ -33,7 +33,7 @@ def test_a_token_from_another_browser_is_refused(
 
 
 @pytest.mark.parametrize(
-    "path", ["/surveys/about-you/not-now", "/surveys/about-you/delete", "/answers/delete"]
+    "path", ["/surveys/about-you/not-now", "/surveys/about-you/delete", "/me/delete"]
 )
 def test_every_action_form_checks_csrf(client, path):
     assert client.post(path).status_code == 400
@@ -56,8 +56,9 @@ def test_a_tampered_respondent_cookie_is_refused_cleared_and_nothing_is_stored(
 def test_a_tampered_cookie_only_reads_as_no_answers(shopper):
     shopper.submit("about-you", {"gender": "male"})
     shopper.client.set_cookie("respondent", "not-a-signed-value")
-    assert shopper.client.get("/answers").status_code == 200
-    assert "no answers stored" in shopper.client.get("/answers").get_data(as_text=True)
+    page = shopper.client.get("/me")
+    assert page.status_code == 200
+    assert "no answers stored" in page.get_data(as_text=True)
 
 
 def test_an_oversized_body_is_refused(csrf_from, shopper, stored_responses):

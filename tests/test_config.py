@@ -1,6 +1,7 @@
 """Configuration comes from the environment and is checked when the app starts."""
 
 import pytest
+from cryptography.fernet import Fernet
 
 from surveys.config import ConfigError, load_config
 
@@ -50,9 +51,23 @@ def test_bad_settings_stop_the_app_with_a_message_naming_them(tmp_path, env, mes
         load_config(tmp_path, env)
 
 
+PRODUCTION = {
+    "SURVEYS_ENV": "production",
+    "SECRET_KEY": "s" * 40,
+    "SHOP_SIGNING_KEY": "k" * 40,
+    "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+}
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY"])
+def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
+    env = {name: value for name, value in PRODUCTION.items() if name != missing}
+    with pytest.raises(ConfigError, match=missing):
+        load_config(tmp_path, env)
+    assert not any(tmp_path.iterdir()), "no development secret may be made in production"
+
+
 def test_production_cookies_are_secure_and_demo_is_off(tmp_path):
-    config = load_config(
-        tmp_path, {"SURVEYS_ENV": "production", "SECRET_KEY": "x" * 40, "DEMO": "1"}
-    )
+    config = load_config(tmp_path, {**PRODUCTION, "DEMO": "1"})
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["DEMO"] is False

@@ -1,26 +1,13 @@
 """The schema is made by migrations: upgrading from empty gives exactly the models' schema."""
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import MetaData, inspect
+from sqlalchemy import inspect
 
 from surveys.extensions import db
 
 BINDS = ("answers", "identity")
-
-
-@pytest.fixture
-def empty_app(make_app):
-    """An app whose stores are truly empty: no tables, no alembic_version."""
-    app = make_app(create_schema=False)
-    with app.app_context():
-        for bind in BINDS:
-            existing = MetaData()
-            existing.reflect(db.engines[bind])
-            existing.drop_all(db.engines[bind])
-    return app
 
 
 def _differences(bind):

@@ -4,7 +4,6 @@ import secrets
 
 import pytest
 from flask_migrate import upgrade
-from sqlalchemy import MetaData
 
 from surveys.extensions import db
 from surveys.services import catalogue
@@ -17,13 +16,8 @@ def test_healthz_says_the_process_is_alive(client):
     assert response.status_code == 200 and response.json == {"status": "ok"}
 
 
-def test_readyz_is_unavailable_until_both_stores_are_migrated(make_app):
-    app = make_app(create_schema=False)
-    with app.app_context():
-        for bind in ("answers", "identity"):
-            existing = MetaData()
-            existing.reflect(db.engines[bind])
-            existing.drop_all(db.engines[bind])
+def test_readyz_is_unavailable_until_both_stores_are_migrated(empty_app):
+    app = empty_app
     client = app.test_client()
     response = client.get("/readyz")
     assert response.status_code == 503

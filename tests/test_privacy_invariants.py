@@ -111,7 +111,7 @@ def test_logs_carry_no_answers_keys_cookies_or_addresses(app, shopper, caplog):
     caplog.set_level(logging.DEBUG)
     shopper.submit("about-you", ANSWERS)
     shopper.client.get("/surveys/about-you/thanks")
-    shopper.client.get("/answers")
+    shopper.client.get("/me")
     shopper.submit("about-you", {**ANSWERS, "lga": "NG-LA-01"})  # refused: logged as a 400
     shopper.not_now("where-you-shop")
     key = unsign(app.config["SECRET_KEY"], shopper.respondent_cookie())

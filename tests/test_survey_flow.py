@@ -170,19 +170,27 @@ def test_a_shopper_can_delete_their_answers_to_one_survey(shopper, stored_respon
     page = shopper.post_action("/surveys/about-you", "/surveys/about-you/delete")
     assert page.status_code == 303
     assert [row.state_code for row in stored_responses()] == ["NG-OY"]
+    assert "Those answers are gone" in shopper.client.get(page.headers["Location"]).get_data(
+        as_text=True
+    )
 
 
-def test_your_answers_lists_everything_from_this_browser_and_deletes_it_all(
+def test_my_survey_data_lists_everything_from_this_browser_and_deletes_it_all(
     shopper, stored_responses
 ):
     shopper.submit("about-you", ABOUT_YOU)
     shopper.submit("where-you-shop", {"state": "NG-OY"})
-    text = shopper.client.get("/answers").get_data(as_text=True)
+    text = shopper.client.get("/me").get_data(as_text=True)
     assert "About you" in text and "Oyo" in text and "Ikeja" in text
-    page = shopper.post_action("/answers", "/answers/delete")
+    page = shopper.post_action("/me", "/me/delete")
     assert page.status_code == 303
     assert stored_responses() == []
     assert "Deleted" in shopper.client.get(page.headers["Location"]).get_data(as_text=True)
+
+
+def test_the_old_answers_address_leads_to_my_survey_data(client):
+    page = client.get("/answers")
+    assert page.status_code == 301 and page.headers["Location"] == "/me"
 
 
 def test_another_browser_cannot_see_or_delete_someone_elses_answers(
@@ -190,9 +198,9 @@ def test_another_browser_cannot_see_or_delete_someone_elses_answers(
 ):
     shopper.submit("about-you", ABOUT_YOU)
     stranger = make_shopper()
-    assert "Ikeja" not in stranger.client.get("/answers").get_data(as_text=True)
+    assert "Ikeja" not in stranger.client.get("/me").get_data(as_text=True)
     assert "Ikeja" not in stranger.open("about-you").get_data(as_text=True)
-    stranger.post_action("/surveys/about-you", "/answers/delete")
+    stranger.post_action("/surveys/about-you", "/me/delete")
     assert len(stored_responses()) == 1
 
 

@@ -31,7 +31,6 @@ from surveys.questions import QUESTIONS, label_for
 from surveys.services import consent as consent_service
 from surveys.services import my_data, respondents
 from surveys.services.consent import ConsentError, Controller, LinkCipher
-from surveys.services.respondents import TamperedCookie
 from surveys.shopper import respondent as respondent_cookie
 from surveys.shopper.forms import ActionForm
 
@@ -46,6 +45,7 @@ NOTICES = {
     "statistics.",
     "withdrawn-deleted": "Withdrawn. The link is gone and your answers are deleted.",
     "nothing-to-withdraw": "There was nothing to withdraw: nothing is linked.",
+    "answers-deleted": "Deleted. Those answers are gone from our store.",
     "deleted": "Deleted. Your answers and the link are gone; the record of your consent "
     "choices is kept as proof, without answers.",
 }
@@ -64,25 +64,6 @@ def _cipher() -> LinkCipher:
 
 def _controller() -> Controller:
     return Controller.from_config(current_app.config, url_for("shopper.privacy", _external=True))
-
-
-def _browser_key_for_write() -> str | None:
-    """This browser's respondent key; a forged cookie stops the request and is cleared."""
-    try:
-        return respondent_cookie.current_key()
-    except TamperedCookie:
-        response = make_response(
-            render_template(
-                "errors/error.html",
-                status=400,
-                title="Your survey cookie could not be read",
-                advice="It may have been changed or damaged, so nothing was changed and we "
-                "have cleared it. Reload the page to start again.",
-            ),
-            400,
-        )
-        respondent_cookie.forget(response)
-        abort(response)
 
 
 def _subject_or_stop() -> str:
@@ -156,7 +137,7 @@ def give_consent() -> Response | tuple[str, int]:
             db.session.commit()
         return _done("declined")
 
-    key = _browser_key_for_write()
+    key = respondent_cookie.key_for_write()
     new_key = key or respondents.new_key()
     try:
         consent_service.give(
@@ -254,7 +235,7 @@ def export() -> Response:
 def delete_everything() -> Response:
     if not ActionForm().validate_on_submit():
         abort(400)
-    key = _browser_key_for_write()
+    key = respondent_cookie.key_for_write()
     my_data.delete_everything(
         db.session,
         signed_in_subject(),

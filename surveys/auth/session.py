@@ -8,6 +8,7 @@ from flask import current_app, g, request
 from werkzeug.wrappers import Response
 
 from surveys import clock
+from surveys.cookies import clear_token_cookie, set_token_cookie
 from surveys.extensions import db
 from surveys.models import ShopperSession
 from surveys.services import shopper_sessions
@@ -39,22 +40,13 @@ def signed_in_subject() -> str | None:
 
 def remember(response: Response, token: str) -> None:
     config = current_app.config
-    response.set_cookie(
+    set_token_cookie(
+        response,
         shopper_sessions.COOKIE_NAME,
         shopper_sessions.sign(config["SECRET_KEY"], token),
-        max_age=timedelta(hours=config["SHOPPER_SESSION_HOURS"]),
-        httponly=True,
-        secure=config["SESSION_COOKIE_SECURE"],
-        samesite="Lax",
-        path="/",
+        timedelta(hours=config["SHOPPER_SESSION_HOURS"]),
     )
 
 
 def forget(response: Response) -> None:
-    response.delete_cookie(
-        shopper_sessions.COOKIE_NAME,
-        path="/",
-        httponly=True,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        samesite="Lax",
-    )
+    clear_token_cookie(response, shopper_sessions.COOKIE_NAME)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import abort, current_app, make_response, render_template, request
 from werkzeug.wrappers import Response
 
+from surveys.cookies import clear_token_cookie, set_token_cookie
 from surveys.services import respondents
 from surveys.services.respondents import TamperedCookie
 
@@ -28,24 +29,37 @@ def current_hash_or_none() -> str | None:
     return respondents.respondent_hash(key) if key else None
 
 
+def key_for_write() -> str | None:
+    """The respondent key for a request that writes; a forged cookie stops the request.
+
+    The shopper gets a 400 page saying so and the cookie is cleared; nothing is written.
+    """
+    try:
+        return current_key()
+    except TamperedCookie:
+        response = make_response(
+            render_template(
+                "errors/error.html",
+                status=400,
+                title="Your survey cookie could not be read",
+                advice="It may have been changed or damaged, so nothing was saved and we have "
+                "cleared it. Reload the page to start again.",
+            ),
+            400,
+        )
+        forget(response)
+        abort(response)
+
+
 def remember(response: Response, key: str) -> None:
     config = current_app.config
-    response.set_cookie(
+    set_token_cookie(
+        response,
         respondents.COOKIE_NAME,
         respondents.sign(config["SECRET_KEY"], key),
-        max_age=timedelta(days=config["RESPONDENT_COOKIE_DAYS"]),
-        httponly=True,
-        secure=config["SESSION_COOKIE_SECURE"],
-        samesite="Lax",
-        path="/",
+        timedelta(days=config["RESPONDENT_COOKIE_DAYS"]),
     )
 
 
 def forget(response: Response) -> None:
-    response.delete_cookie(
-        respondents.COOKIE_NAME,
-        path="/",
-        httponly=True,
-        secure=current_app.config["SESSION_COOKIE_SECURE"],
-        samesite="Lax",
-    )
+    clear_token_cookie(response, respondents.COOKIE_NAME)

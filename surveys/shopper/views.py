@@ -24,10 +24,9 @@ from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
 from surveys.services import funnel, respondents
 from surveys.services.answers import Outcome
-from surveys.services.respondents import TamperedCookie
 from surveys.shopper import bp
 from surveys.shopper.forms import ActionForm, SurveyForm, build_form
-from surveys.shopper.respondent import current_hash_or_none, current_key, forget, remember
+from surveys.shopper.respondent import current_hash_or_none, key_for_write, remember
 
 #: One budget for every write a shopper's browser can make, counted per client address.
 shopper_writes = limiter.shared_limit(
@@ -40,25 +39,6 @@ def _survey_or_404(slug: str) -> Survey:
     if survey is None:
         abort(404)
     return survey
-
-
-def _key_for_write() -> str | None:
-    """The respondent key for a request that writes; a forged cookie stops the request."""
-    try:
-        return current_key()
-    except TamperedCookie:
-        response = make_response(
-            render_template(
-                "errors/error.html",
-                status=400,
-                title="Your survey cookie could not be read",
-                advice="It may have been changed or damaged, so nothing was saved and we have "
-                "cleared it. Reload the page to start again.",
-            ),
-            400,
-        )
-        forget(response)
-        abort(response)
 
 
 @bp.get("/")
@@ -95,7 +75,7 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
         db.session.commit()
         return _render_survey(survey, form, has_answers=existing is not None)
 
-    key = _key_for_write()
+    key = key_for_write()
     form = build_form(survey.questions)
     if request.form.get("action") == "refresh":
         # Without JavaScript, choosing a state and pressing "Show its LGAs" lands here.
@@ -165,7 +145,7 @@ def not_now(slug: str) -> Response:
     form = ActionForm()
     if not form.validate_on_submit():
         abort(400)
-    key = _key_for_write() or respondents.new_key()
+    key = key_for_write() or respondents.new_key()
     answer_service.dismiss(
         db.session,
         survey,
@@ -194,35 +174,17 @@ def delete_survey_answers(slug: str) -> Response:
     survey = _survey_or_404(slug)
     if not ActionForm().validate_on_submit():
         abort(400)
-    key = _key_for_write()
+    key = key_for_write()
     if key:
         answer_service.delete_answers(db.session, respondents.respondent_hash(key), survey)
         db.session.commit()
-    return redirect(url_for("shopper.my_answers", deleted=1), code=303)
+    return redirect(url_for("account.me", done="answers-deleted"), code=303)
 
 
 @bp.get("/answers")
-def my_answers() -> str:
-    respondent_hash = current_hash_or_none()
-    responses = answer_service.responses_of(db.session, respondent_hash) if respondent_hash else []
-    return render_template(
-        "shopper/answers.html",
-        responses=[(response.survey, _summary(response)) for response in responses],
-        action_form=ActionForm(),
-        deleted=request.args.get("deleted") == "1",
-    )
-
-
-@bp.post("/answers/delete")
-@shopper_writes
-def delete_all_answers() -> Response:
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    key = _key_for_write()
-    if key:
-        answer_service.delete_answers(db.session, respondents.respondent_hash(key))
-        db.session.commit()
-    return redirect(url_for("shopper.my_answers", deleted=1), code=303)
+def my_answers() -> Response:
+    """Old address of the shopper's own answers: everything now lives on ``/me``."""
+    return redirect(url_for("account.me"), code=301)
 
 
 def _summary(response) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
