@@ -1,14 +1,13 @@
-"""What an operator relies on: probes, clean 503s, shared rate limits, proxies, gunicorn."""
+"""What an operator relies on: probes, clean 503s, rate limits, proxies, gunicorn.
 
-import secrets
+That instances share rate limits through Redis is proven across processes in
+tests/scaleout/test_two_instances.py (one process shares one limiter whatever its storage).
+"""
 
-import pytest
 from flask_migrate import upgrade
 
 from surveys.extensions import db
 from surveys.services import catalogue
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def test_healthz_says_the_process_is_alive(client):
@@ -61,25 +60,6 @@ def test_survey_writes_are_rate_limited_with_a_clear_429_and_retry_after(make_ap
     assert int(limited.headers["Retry-After"]) > 0
     assert "Too many tries" in limited.get_data(as_text=True)
     assert shopper.open("about-you").status_code == 200  # reading is never limited
-
-
-def test_two_instances_share_one_rate_limit_through_redis(make_app, shopper_of):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
-    shared = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": secrets.token_hex(6)}
-    first = shopper_of(_limited_app(make_app, **shared))
-    second = shopper_of(make_app(create_schema=False, RATELIMIT_ENABLED=True,
-                                 SUBMIT_RATE_LIMIT="3 per minute", **shared))  # fmt: skip
-    assert [first.submit("about-you", {"gender": "male"}).status_code for _ in range(2)] == [
-        303,
-        303,
-    ]
-    assert second.submit("about-you", {"gender": "male"}).status_code == 303
-    assert second.submit("about-you", {"gender": "male"}).status_code == 429
-    assert first.submit("about-you", {"gender": "male"}).status_code == 429
 
 
 def test_behind_a_trusted_proxy_the_forwarded_scheme_is_honoured(make_app):
