@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from surveys.config import load_config
-from surveys.extensions import csrf, db, limiter, migrate
+from surveys.extensions import csrf, db, limiter, login, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    login.init_app(app)
 
     from surveys import errors, logs, security
 
@@ -58,6 +59,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from surveys.shopper import bp as shopper_bp
 
     app.register_blueprint(shopper_bp)
+
+    from surveys.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
 
     from surveys.cli import register_commands
 

@@ -5,3 +5,7 @@ from datetime import UTC, date, datetime
 
 def today() -> date:
     return datetime.now(UTC).date()
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

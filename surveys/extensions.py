@@ -2,6 +2,7 @@
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -29,3 +30,8 @@ migrate = Migrate()
 csrf = CSRFProtect()
 # Limits are counted per client address in memory (or Redis) only; addresses are never logged.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Staff sign-in. No "session protection": it stores a hash of the client's address and
+# browser in the cookie, and cookies carry only a random token here (the token is rotated at
+# every sign-in instead).
+login = LoginManager()
+login.session_protection = None

@@ -7,3 +7,10 @@ def register_commands(app: Flask) -> None:
     from surveys.cli.surveys import surveys_group
 
     app.cli.add_command(surveys_group)
+
+    from surveys.cli.demo import dashboard_group, demo_group
+    from surveys.cli.staff import staff_group
+
+    app.cli.add_command(staff_group)
+    app.cli.add_command(demo_group)
+    app.cli.add_command(dashboard_group)

@@ -7,11 +7,13 @@ SHA-256 of a random key that their browser alone holds.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import date
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -83,6 +85,9 @@ class Response(db.Model):  # type: ignore[name-defined]
     #: Days only: a finer time could be matched against the shop's own logs.
     submitted_on: Mapped[date] = mapped_column(Date)
     updated_on: Mapped[date] = mapped_column(Date)
+    #: The cell-key method's random record key (see surveys/services/disclosure.py): drawn
+    #: afresh whenever the answers change. Random, so it says nothing about who or when.
+    record_key: Mapped[int] = mapped_column(Integer, default=lambda: new_record_key())
 
     survey: Mapped[Survey] = relationship(lazy="joined")
 
@@ -98,6 +103,14 @@ ANSWER_COLUMNS: dict[str, str] = {
     "income_band": "income_band",
     "gender": "gender",
 }
+
+
+#: Record keys are uniform in [0, RECORD_KEY_RANGE); a cell's key is their sum modulo it.
+RECORD_KEY_RANGE = 2**31
+
+
+def new_record_key() -> int:
+    return secrets.randbelow(RECORD_KEY_RANGE)
 
 
 class Dismissal(db.Model):  # type: ignore[name-defined]
@@ -126,3 +139,66 @@ class FunnelCount(db.Model):  # type: ignore[name-defined]
     #: One of :data:`surveys.services.funnel.EVENTS`.
     event: Mapped[str] = mapped_column(String(16))
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+#: Stored for a question the respondent skipped (NULL would break the rollups' unique keys).
+SKIPPED = "skipped"
+
+
+class AnswerRollup(db.Model):  # type: ignore[name-defined]
+    """How many responses to a survey, submitted in one ISO week, gave one combination of
+    state, age band, income band and gender; and the sum of their record keys.
+
+    Kept up to date by :mod:`surveys.services.rollups` whenever answers are saved, changed or
+    deleted, so that the dashboard reads a few thousand rows instead of every response. LGAs
+    have their own rollup: with them, combinations would be nearly as many as responses.
+    """
+
+    __bind_key__ = ANSWERS
+    __tablename__ = "answer_rollups"
+    __table_args__ = (
+        UniqueConstraint(
+            "survey_id",
+            "week",
+            "state_code",
+            "age_band",
+            "income_band",
+            "gender",
+            # Named by hand: the generated name is longer than PostgreSQL's 63 characters.
+            name="uq_answer_rollups_cell",
+        ),
+        CheckConstraint("count > 0", name="positive_count"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    #: The Monday of the ISO week in which the response was first submitted.
+    week: Mapped[date] = mapped_column(Date)
+    state_code: Mapped[str] = mapped_column(String(32))
+    age_band: Mapped[str] = mapped_column(String(32))
+    income_band: Mapped[str] = mapped_column(String(32))
+    gender: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer)
+    #: Sum of the record keys of the responses counted here (not reduced: at most 2**31 each).
+    key_sum: Mapped[int] = mapped_column(BigInteger)
+
+
+class LgaRollup(db.Model):  # type: ignore[name-defined]
+    """Responses per survey, ISO week and LGA answer (with the sum of their record keys)."""
+
+    __bind_key__ = ANSWERS
+    __tablename__ = "lga_rollups"
+    __table_args__ = (
+        UniqueConstraint("survey_id", "week", "state_code", "lga_code", name="uq_lga_rollups_cell"),
+        CheckConstraint("count > 0", name="positive_count"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    week: Mapped[date] = mapped_column(Date)
+    #: The state answered (LGAs are only asked after it), or "prefer_not_to_say"/"skipped".
+    state_code: Mapped[str] = mapped_column(String(32))
+    #: An LGA code, "prefer_not_to_say" or "skipped".
+    lga_code: Mapped[str] = mapped_column(String(32))
+    count: Mapped[int] = mapped_column(Integer)
+    key_sum: Mapped[int] = mapped_column(BigInteger)
