@@ -37,7 +37,7 @@ ID_TO_CODE = {
     "taraba": "NG-TA", "yobe": "NG-YO", "zamfara": "NG-ZA",
 }  # fmt: skip
 
-TOKEN = re.compile(r"[mMzZ]|-?\d+(?:\.\d+)?(?:e-?\d+)?")
+PATH_ITEM = re.compile(r"[mMzZ]|-?\d+(?:\.\d+)?(?:e-?\d+)?")
 
 
 def rings(d: str) -> list[list[tuple[float, float]]]:
@@ -46,20 +46,20 @@ def rings(d: str) -> list[list[tuple[float, float]]]:
     x = y = 0.0
     ring: list[tuple[float, float]] = []
     numbers: list[float] = []
-    for token in TOKEN.findall(d):
-        if token in "mM":
+    for item in PATH_ITEM.findall(d):
+        if item in "mM":
             if ring:
                 result.append(ring)
             ring, numbers = [], []
-            relative = token == "m"
+            relative = item == "m"
             continue
-        if token in "zZ":
+        if item in "zZ":
             if ring:
                 result.append(ring)
                 x, y = ring[0]
             ring = []
             continue
-        numbers.append(float(token))
+        numbers.append(float(item))
         if len(numbers) == 2:
             dx, dy = numbers
             numbers = []
