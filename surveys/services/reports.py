@@ -12,6 +12,8 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import cache
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -82,10 +84,14 @@ _INDEX = {"state": 0, "age_band": 1, "income_band": 2, "gender": 3}
 
 def _value(combo: tuple[str, str, str, str], attribute: str) -> str:
     if attribute == "zone":
-        state = combo[0]
-        found = reference.geography().states.get(state)
-        return found.zone if found else state  # prefer_not_to_say / skipped pass through
+        return _zone_of(combo[0])
     return combo[_INDEX[attribute]]
+
+
+@cache
+def _zone_of(state: str) -> str:
+    found = reference.geography().states.get(state)
+    return found.zone if found else state  # prefer_not_to_say / skipped pass through
 
 
 def attributes_of(survey: Survey) -> list[str]:
@@ -325,11 +331,20 @@ def _combos(session: Session, view: View) -> dict[Combo, Cell]:
 
 
 def _group(combos: Mapping[Combo, Cell], attribute: str) -> dict[str, Cell]:
-    cells: dict[str, Cell] = {}
+    return _sum_by(combos, lambda combo: _value(combo, attribute))
+
+
+def _sum_by(combos: Mapping[Combo, Cell], key: Callable[[Combo], Any]) -> dict[Any, Cell]:
+    """Add up cells by ``key(combo)``: plain integers in the loop, one Cell per group."""
+    sums: dict[Any, list[int]] = {}
     for combo, cell in combos.items():
-        value = _value(combo, attribute)
-        cells[value] = cells.get(value, EMPTY) + cell
-    return cells
+        total_ = sums.get(key(combo))
+        if total_ is None:
+            sums[key(combo)] = [cell.count, cell.key]
+        else:
+            total_[0] += cell.count
+            total_[1] += cell.key
+    return {name: Cell.of(count, key_sum) for name, (count, key_sum) in sums.items()}
 
 
 def _rows(codes: Mapping[str, str], shown: Mapping[str, Shown]) -> list[tuple[str, str, Shown]]:
@@ -532,10 +547,7 @@ def _cross(
         row_codes = {c: label for c, label in row_codes.items() if c in margins[x]}
     if y in ("state", "zone"):
         column_codes = {c: label for c, label in column_codes.items() if c in margins[y]}
-    cells: dict[tuple[str, str], Cell] = {}
-    for combo, cell in combos.items():
-        key = (_value(combo, x), _value(combo, y))
-        cells[key] = cells.get(key, EMPTY) + cell
+    cells = _sum_by(combos, lambda combo: (_value(combo, x), _value(combo, y)))
     shown = protector.two_way(
         cells,
         list(row_codes),

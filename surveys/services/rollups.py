@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -145,31 +145,64 @@ class Recount:
     lgas: dict[LgaCombo, tuple[int, int]]
 
 
+class Tally:
+    """Counts of contributions kept in memory, for recounts and bulk loads."""
+
+    def __init__(self) -> None:
+        self.answers: dict[AnswerCombo, list[int]] = {}
+        self.lgas: dict[LgaCombo, list[int]] = {}
+
+    def add(self, row: Any) -> None:
+        get = row.get if isinstance(row, dict) else lambda name: getattr(row, name)
+        submitted: date = get("submitted_on")  # type: ignore[assignment]
+        survey_id: uuid.UUID = get("survey_id")  # type: ignore[assignment]
+        key: int = get("record_key")  # type: ignore[assignment]
+        week = week_of(submitted)
+        state = get("state_code") or SKIPPED
+        a = (
+            survey_id,
+            week,
+            state,
+            get("age_band") or SKIPPED,
+            get("income_band") or SKIPPED,
+            get("gender") or SKIPPED,
+        )
+        lg = (survey_id, week, state, get("lga_code") or SKIPPED)
+        for table, combo in ((self.answers, a), (self.lgas, lg)):
+            cell = table.setdefault(combo, [0, 0])  # type: ignore[arg-type]
+            cell[0] += 1
+            cell[1] += key
+
+    def result(self) -> Recount:
+        return Recount(
+            answers={k: (c, s) for k, (c, s) in self.answers.items()},
+            lgas={k: (c, s) for k, (c, s) in self.lgas.items()},
+        )
+
+    def add_to(self, session: Session) -> None:
+        """Add these counts to the stored rollups (which must not hold these combinations)."""
+        names = ("survey_id", "week", "state_code", "age_band", "income_band", "gender")
+        rows = [
+            {"id": uuid.uuid4(), **dict(zip(names, k, strict=True)), "count": c, "key_sum": s}
+            for k, (c, s) in self.answers.items()
+        ]
+        lga_names = ("survey_id", "week", "state_code", "lga_code")
+        lga_rows = [
+            {"id": uuid.uuid4(), **dict(zip(lga_names, k, strict=True)), "count": c, "key_sum": s}
+            for k, (c, s) in self.lgas.items()
+        ]
+        for model, items in ((AnswerRollup, rows), (LgaRollup, lga_rows)):
+            for start in range(0, len(items), 5000):
+                session.execute(insert(model), items[start : start + 5000])
+        session.flush()
+
+
 def recount(session: Session) -> Recount:
     """Count every response afresh: what the rollups must equal."""
-    answers: Counter[AnswerCombo] = Counter()
-    answer_keys: Counter[AnswerCombo] = Counter()
-    lgas: Counter[LgaCombo] = Counter()
-    lga_keys: Counter[LgaCombo] = Counter()
+    tally = Tally()
     for response in _all_responses(session):
-        item = contribution(response)
-        a = (
-            item.survey_id,
-            item.week,
-            item.state_code,
-            item.age_band,
-            item.income_band,
-            item.gender,
-        )
-        lg = (item.survey_id, item.week, item.state_code, item.lga_code)
-        answers[a] += 1
-        answer_keys[a] += item.record_key
-        lgas[lg] += 1
-        lga_keys[lg] += item.record_key
-    return Recount(
-        answers={k: (v, answer_keys[k]) for k, v in answers.items()},
-        lgas={k: (v, lga_keys[k]) for k, v in lgas.items()},
-    )
+        tally.add(response)
+    return tally.result()
 
 
 def stored(session: Session) -> Recount:
@@ -188,31 +221,23 @@ def stored(session: Session) -> Recount:
     return Recount(answers=answers, lgas=lgas)
 
 
-def _all_responses(session: Session) -> Iterable[Response]:
-    return session.scalars(select(Response).execution_options(yield_per=5000))
+def _all_responses(session: Session) -> Iterable[Any]:
+    """Just the columns the rollups need, streamed: no ORM objects for a million rows."""
+    r = Response
+    columns = (r.survey_id, r.submitted_on, r.record_key, r.state_code, r.lga_code)
+    columns += (r.age_band, r.income_band, r.gender)
+    return session.execute(select(*columns).execution_options(yield_per=10000))
 
 
 def rebuild(session: Session) -> int:
     """Replace every rollup by a recount of the raw answers; returns the responses counted."""
-    counted = recount(session)
+    tally = Tally()
+    for response in _all_responses(session):
+        tally.add(response)
     session.execute(delete(AnswerRollup))
     session.execute(delete(LgaRollup))
-    names = ("survey_id", "week", "state_code", "age_band", "income_band", "gender")
-    rows = [
-        {"id": uuid.uuid4(), **dict(zip(names, k, strict=True)), "count": c, "key_sum": s}
-        for k, (c, s) in counted.answers.items()
-    ]
-    lga_names = ("survey_id", "week", "state_code", "lga_code")
-    lga_rows = [
-        {"id": uuid.uuid4(), **dict(zip(lga_names, k, strict=True)), "count": c, "key_sum": s}
-        for k, (c, s) in counted.lgas.items()
-    ]
-    for start in range(0, len(rows), 5000):
-        session.execute(insert(AnswerRollup), rows[start : start + 5000])
-    for start in range(0, len(lga_rows), 5000):
-        session.execute(insert(LgaRollup), lga_rows[start : start + 5000])
-    session.flush()
-    return sum(c for c, _ in counted.answers.values())
+    tally.add_to(session)
+    return sum(c for c, _ in tally.answers.values())
 
 
 def total_responses(session: Session, survey_id: uuid.UUID) -> int:
