@@ -141,10 +141,9 @@ def measure(app, runs: int) -> dict[str, float]:
 
     results["page"] = _time(page, runs)
     with app.app_context():
-        from surveys.models import AnswerRollup, LgaRollup
+        from surveys.models import RollupCell
 
-        results["rollup rows"] = db.session.scalar(select(func.count()).select_from(AnswerRollup))
-        results["lga rollup rows"] = db.session.scalar(select(func.count()).select_from(LgaRollup))
+        results["rollup rows"] = db.session.scalar(select(func.count()).select_from(RollupCell))
     return results
 
 
@@ -176,7 +175,7 @@ def main() -> None:
                 f"{size:>9,} {backend:<10} seed {seeded:6.1f}s  "
                 f"rollup data {result['rollup data']:7.1f} ms  page {result['page']:7.1f} ms  "
                 f"raw GROUP BY {result['raw GROUP BY']:8.1f} ms  "
-                f"({result['rollup rows']:,} + {result['lga rollup rows']:,} rollup rows)",
+                f"({result['rollup rows']:,} rollup rows)",
                 flush=True,
             )
 

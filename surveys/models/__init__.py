@@ -2,14 +2,13 @@
 
 from surveys.models.answers import (
     ANSWER_COLUMNS,
-    AnswerRollup,
     Dismissal,
     FunnelCount,
-    LgaRollup,
     Response,
+    RollupCell,
     Survey,
 )
 from surveys.models.identity import StaffSession, StaffUser, UsedToken
 
 __all__ = ["ANSWER_COLUMNS", "Dismissal", "FunnelCount", "Response", "Survey", "UsedToken"]
-__all__ += ["AnswerRollup", "LgaRollup", "StaffSession", "StaffUser"]
+__all__ += ["RollupCell", "StaffSession", "StaffUser"]

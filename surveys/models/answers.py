@@ -145,60 +145,47 @@ class FunnelCount(db.Model):  # type: ignore[name-defined]
 SKIPPED = "skipped"
 
 
-class AnswerRollup(db.Model):  # type: ignore[name-defined]
-    """How many responses to a survey, submitted in one ISO week, gave one combination of
-    state, age band, income band and gender; and the sum of their record keys.
+class RollupCell(db.Model):  # type: ignore[name-defined]
+    """How many responses to a survey, first submitted in one ISO week, fall in one cell of
+    the dashboard's tables, and the sum of their record keys.
 
-    Kept up to date by :mod:`surveys.services.rollups` whenever answers are saved, changed or
-    deleted, so that the dashboard reads a few thousand rows instead of every response. LGAs
-    have their own rollup: with them, combinations would be nearly as many as responses.
+    A cell is an *area* at one *level* (all of Nigeria, a zone, or a state) crossed with a
+    *question* ("total", one question, or a pair of questions) and its answers. Each response
+    is counted once at each level, in about twenty cells, so that every chart of any view reads
+    a few hundred rows, however many people answered. Kept up to date by
+    :mod:`surveys.services.rollups` whenever answers are saved, changed or deleted.
     """
 
     __bind_key__ = ANSWERS
-    __tablename__ = "answer_rollups"
+    __tablename__ = "rollup_cells"
     __table_args__ = (
         UniqueConstraint(
             "survey_id",
             "week",
-            "state_code",
-            "age_band",
-            "income_band",
-            "gender",
+            "level",
+            "area",
+            "question",
+            "answer_a",
+            "answer_b",
             # Named by hand: the generated name is longer than PostgreSQL's 63 characters.
-            name="uq_answer_rollups_cell",
+            name="uq_rollup_cells_cell",
         ),
         CheckConstraint("count > 0", name="positive_count"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
-    #: The Monday of the ISO week in which the response was first submitted.
+    #: The Monday of the ISO week in which the responses were first submitted.
     week: Mapped[date] = mapped_column(Date)
-    state_code: Mapped[str] = mapped_column(String(32))
-    age_band: Mapped[str] = mapped_column(String(32))
-    income_band: Mapped[str] = mapped_column(String(32))
-    gender: Mapped[str] = mapped_column(String(32))
+    #: "all", "zone" or "state".
+    level: Mapped[str] = mapped_column(String(8))
+    #: "" at level "all"; a zone name or a state code (or "prefer_not_to_say"/"skipped").
+    area: Mapped[str] = mapped_column(String(32))
+    #: "total", a question key ("age_band", "lga"...) or two joined by "+".
+    question: Mapped[str] = mapped_column(String(40))
+    #: The answer code(s); "" where the question has fewer parts, "skipped" for no answer.
+    answer_a: Mapped[str] = mapped_column(String(32))
+    answer_b: Mapped[str] = mapped_column(String(32))
     count: Mapped[int] = mapped_column(Integer)
     #: Sum of the record keys of the responses counted here (not reduced: at most 2**31 each).
-    key_sum: Mapped[int] = mapped_column(BigInteger)
-
-
-class LgaRollup(db.Model):  # type: ignore[name-defined]
-    """Responses per survey, ISO week and LGA answer (with the sum of their record keys)."""
-
-    __bind_key__ = ANSWERS
-    __tablename__ = "lga_rollups"
-    __table_args__ = (
-        UniqueConstraint("survey_id", "week", "state_code", "lga_code", name="uq_lga_rollups_cell"),
-        CheckConstraint("count > 0", name="positive_count"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
-    week: Mapped[date] = mapped_column(Date)
-    #: The state answered (LGAs are only asked after it), or "prefer_not_to_say"/"skipped".
-    state_code: Mapped[str] = mapped_column(String(32))
-    #: An LGA code, "prefer_not_to_say" or "skipped".
-    lga_code: Mapped[str] = mapped_column(String(32))
-    count: Mapped[int] = mapped_column(Integer)
     key_sum: Mapped[int] = mapped_column(BigInteger)

@@ -126,11 +126,10 @@ def _refill(
     """Change stored answers, moving the response between rollup cells if they changed."""
     before = rollups.contribution(response)
     _fill(response, survey, answers, today)
-    if not rollups.contribution(response).same_cells(before):
+    if rollups.contribution(response).cells != before.cells:
         # A fresh record key: the dashboard's noise changes with it (see disclosure.py).
         response.record_key = new_record_key()
-        rollups.count_out(session, before)
-        rollups.count_in(session, rollups.contribution(response))
+        rollups.move(session, before, rollups.contribution(response))
 
 
 def find_response(session: Session, survey: Survey, respondent_hash: str) -> Response | None:

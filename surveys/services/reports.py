@@ -12,14 +12,12 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from functools import cache
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from surveys import reference
-from surveys.models import AnswerRollup, FunnelCount, LgaRollup, Survey
+from surveys.models import FunnelCount, RollupCell, Survey
 from surveys.models.answers import SKIPPED
 from surveys.questions import QUESTIONS
 from surveys.services import funnel, rollups
@@ -78,20 +76,6 @@ ATTRIBUTE_LABELS = {
     "gender": "Gender",
 }
 GEO = {"zone", "state"}
-#: Attributes of a response row in the answer rollups, and how to derive zone from state.
-_INDEX = {"state": 0, "age_band": 1, "income_band": 2, "gender": 3}
-
-
-def _value(combo: tuple[str, str, str, str], attribute: str) -> str:
-    if attribute == "zone":
-        return _zone_of(combo[0])
-    return combo[_INDEX[attribute]]
-
-
-@cache
-def _zone_of(state: str) -> str:
-    found = reference.geography().states.get(state)
-    return found.zone if found else state  # prefer_not_to_say / skipped pass through
 
 
 def attributes_of(survey: Survey) -> list[str]:
@@ -280,8 +264,8 @@ def build_report(
         report.withheld = "survey"
         return report
 
-    combos = _combos(session, view)
-    population = total(combos.values())
+    data = _Rollups(session, view)
+    population = data.view_cell(rollups.TOTAL)
     protector = Protector(population.key, min_cell, epsilon)
     report.population = protector.primary(population)
     if report.population.is_hidden:
@@ -291,60 +275,88 @@ def build_report(
     chartable = attributes_of(view.survey)
     margins: dict[str, dict[str, Shown]] = {}
     if "state" in chartable:
-        margins.update(_geography(report, protector, combos, view))
+        margins.update(_geography(report, protector, data, view))
         _lgas(report, protector, session, view, margins["state"])
     for attribute in ("age_band", "income_band", "gender"):
         if attribute in chartable:
-            margins[attribute] = _distribution(report, protector, combos, attribute)
+            margins[attribute] = _distribution(report, protector, data, attribute)
     _weekly(report, protector, session, view)
     _funnel(report, CounterProtector(secret, min_cell, epsilon), session, view)
     if view.cross[0]:
-        _cross(report, protector, combos, view, margins)
+        _cross(report, protector, data, view, margins)
     report.consent = consent_table(consent_source(), CounterProtector(secret, min_cell, epsilon))
     return report
 
 
-Combo = tuple[str, str, str, str]
+def _view_area(view: View) -> tuple[str, str]:
+    """The rollup level and area that hold exactly this view's population."""
+    if view.state:
+        return rollups.STATE, view.state
+    if view.zone:
+        return rollups.ZONE, view.zone
+    return rollups.ALL, ""
 
 
-def _combos(session: Session, view: View) -> dict[Combo, Cell]:
-    """Counts by (state, age, income, gender) in the view: a few thousand rows at most."""
-    r = AnswerRollup
-    query = (
-        select(
-            r.state_code,
-            r.age_band,
-            r.income_band,
-            r.gender,
-            func.sum(r.count),
-            func.sum(r.key_sum),
+class _Rollups:
+    """The rollup rows a view needs; every query reads at most a few hundred rows a week."""
+
+    def __init__(self, session: Session, view: View):
+        self.session = session
+        self.view = view
+        level, area = _view_area(view)
+        questions = [rollups.TOTAL, *rollups.SINGLES]
+        questions += [rollups.pair_name(a, b) for a, b in rollups.PAIRS]
+        rows = self._sum(level, [area], questions)
+        self.cells = {(q, a, b): cell for (_, q, a, b), cell in rows.items()}
+
+    def _sum(self, level: str, areas: list[str] | None, questions: list[str]) -> dict:  # type: ignore[type-arg]
+        r = RollupCell
+        query = (
+            select(
+                r.area, r.question, r.answer_a, r.answer_b, func.sum(r.count), func.sum(r.key_sum)
+            )
+            .where(
+                r.survey_id == self.view.survey.id,
+                r.week.between(self.view.first_week, self.view.last_week),
+                r.level == level,
+                r.question.in_(questions),
+            )
+            .group_by(r.area, r.question, r.answer_a, r.answer_b)
         )
-        .where(r.survey_id == view.survey.id, r.week.between(view.first_week, view.last_week))
-        .group_by(r.state_code, r.age_band, r.income_band, r.gender)
-    )
-    if view.state or view.zone:
-        query = query.where(r.state_code.in_(view.states_in_view()))
-    return {
-        (state, age, income, gender): Cell.of(count, key)
-        for state, age, income, gender, count, key in session.execute(query)
-    }
+        if areas is not None:
+            query = query.where(r.area.in_(areas))
+        return {
+            (area, q, a, b): Cell.of(count, key)
+            for area, q, a, b, count, key in self.session.execute(query)
+        }
 
+    def view_cell(self, question: str, a: str = "", b: str = "") -> Cell:
+        return self.cells.get((question, a, b), EMPTY)
 
-def _group(combos: Mapping[Combo, Cell], attribute: str) -> dict[str, Cell]:
-    return _sum_by(combos, lambda combo: _value(combo, attribute))
+    def pair(self, x: str, y: str) -> dict[tuple[str, str], Cell]:
+        """Cells of two non-geographic questions, keyed (x answer, y answer)."""
+        if (x, y) in rollups.PAIRS:
+            name = rollups.pair_name(x, y)
+            return {(a, b): c for (q, a, b), c in self.cells.items() if q == name}
+        name = rollups.pair_name(y, x)
+        return {(b, a): c for (q, a, b), c in self.cells.items() if q == name}
 
+    def by_area(self, geo: str, question: str) -> dict[tuple[str, str], Cell]:
+        """Cells of each zone or state in the view (``geo``) by answer to ``question``.
 
-def _sum_by(combos: Mapping[Combo, Cell], key: Callable[[Combo], Any]) -> dict[Any, Cell]:
-    """Add up cells by ``key(combo)``: plain integers in the loop, one Cell per group."""
-    sums: dict[Any, list[int]] = {}
-    for combo, cell in combos.items():
-        total_ = sums.get(key(combo))
-        if total_ is None:
-            sums[key(combo)] = [cell.count, cell.key]
-        else:
-            total_[0] += cell.count
-            total_[1] += cell.key
-    return {name: Cell.of(count, key_sum) for name, (count, key_sum) in sums.items()}
+        Keyed (area, answer); with question "total" the answer is "".
+        """
+        view = self.view
+        if view.state or (view.zone and geo == "zone"):
+            # The view is one area at this level, or inside one: its own cells.
+            area = view.state if geo == "state" else (view.zone or rollups.zone_of(view.state))  # type: ignore[arg-type]
+            return {(area, a): c for (q, a, _), c in self.cells.items() if q == question}
+        level = rollups.ZONE if geo == "zone" else rollups.STATE
+        areas = None
+        if view.zone:
+            areas = view.states_in_view()
+        rows = self._sum(level, areas, [question])
+        return {(area, a): cell for (area, _, a, _), cell in rows.items()}
 
 
 def _rows(codes: Mapping[str, str], shown: Mapping[str, Shown]) -> list[tuple[str, str, Shown]]:
@@ -352,11 +364,10 @@ def _rows(codes: Mapping[str, str], shown: Mapping[str, Shown]) -> list[tuple[st
 
 
 def _distribution(
-    report: Report, protector: Protector, combos: Mapping[Combo, Cell], attribute: str
+    report: Report, protector: Protector, data: _Rollups, attribute: str
 ) -> dict[str, Shown]:
     codes = categories(attribute)
-    grouped = _group(combos, attribute)
-    cells = {code: grouped.get(code, EMPTY) for code in codes}
+    cells = {code: data.view_cell(attribute, code) for code in codes}
     shown: dict[str, Shown] = protector.one_way(cells, report.population)  # type: ignore[assignment]
     question = QUESTIONS[attribute]
     report.tables[attribute] = Table(
@@ -371,15 +382,15 @@ def _distribution(
 
 
 def _geography(
-    report: Report, protector: Protector, combos: Mapping[Combo, Cell], view: View
+    report: Report, protector: Protector, data: _Rollups, view: View
 ) -> dict[str, dict[str, Shown]]:
     """Zones, then the states of each zone: a hidden state still counts in its zone's total."""
     geography = reference.geography()
     in_view = set(view.states_in_view())
     zone_codes = categories("zone")
     zones_in_view = {geography.states[s].zone for s in in_view}
-    by_zone = _group(combos, "zone")
-    by_state = _group(combos, "state")
+    by_zone = {area: cell for (area, _), cell in data.by_area("zone", rollups.TOTAL).items()}
+    by_state = {area: cell for (area, _), cell in data.by_area("state", rollups.TOTAL).items()}
     zone_cells = {
         code: by_zone.get(code, EMPTY)
         for code in zone_codes
@@ -422,15 +433,17 @@ def _lgas(
     holds them all (then the state total, on the map, is the only figure)."""
     state = view.lga_state
     name = reference.geography().states[state].name
-    r = LgaRollup
+    r = RollupCell
     query = (
-        select(r.lga_code, func.sum(r.count), func.sum(r.key_sum))
+        select(r.answer_a, func.sum(r.count), func.sum(r.key_sum))
         .where(
             r.survey_id == view.survey.id,
             r.week.between(view.first_week, view.last_week),
-            r.state_code == state,
+            r.level == rollups.STATE,
+            r.area == state,
+            r.question == rollups.LGA,
         )
-        .group_by(r.lga_code)
+        .group_by(r.answer_a)
     )
     in_view = state in view.states_in_view()
     found = {code: Cell.of(c, k) for code, c, k in session.execute(query)} if in_view else {}
@@ -473,14 +486,19 @@ def _lgas(
 
 
 def _weekly(report: Report, protector: Protector, session: Session, view: View) -> None:
-    r = AnswerRollup
+    r = RollupCell
+    level, area = _view_area(view)
     query = (
         select(r.week, func.sum(r.count), func.sum(r.key_sum))
-        .where(r.survey_id == view.survey.id, r.week.between(view.first_week, view.last_week))
+        .where(
+            r.survey_id == view.survey.id,
+            r.week.between(view.first_week, view.last_week),
+            r.level == level,
+            r.area == area,
+            r.question == rollups.TOTAL,
+        )
         .group_by(r.week)
     )
-    if view.state or view.zone:
-        query = query.where(r.state_code.in_(view.states_in_view()))
     found = {week: Cell.of(c, k) for week, c, k in session.execute(query)}
     cells = {week.isoformat(): found.get(week, EMPTY) for week in view.weeks}
     shown = protector.one_way(cells, report.population)
@@ -537,7 +555,7 @@ def _funnel(report: Report, counters: CounterProtector, session: Session, view: 
 def _cross(
     report: Report,
     protector: Protector,
-    combos: Mapping[Combo, Cell],
+    data: _Rollups,
     view: View,
     margins: Mapping[str, Mapping[str, Shown]],
 ) -> None:
@@ -547,7 +565,12 @@ def _cross(
         row_codes = {c: label for c, label in row_codes.items() if c in margins[x]}
     if y in ("state", "zone"):
         column_codes = {c: label for c, label in column_codes.items() if c in margins[y]}
-    cells = _sum_by(combos, lambda combo: (_value(combo, x), _value(combo, y)))
+    if x in GEO:
+        cells = data.by_area(x, y)
+    elif y in GEO:
+        cells = {(a, area): c for (area, a), c in data.by_area(y, x).items()}
+    else:
+        cells = data.pair(x, y)
     shown = protector.two_way(
         cells,
         list(row_codes),
@@ -599,8 +622,11 @@ def consent_table(counts: ConsentCounts | None, counters: CounterProtector) -> S
 
 def survey_weeks(session: Session, survey_id: uuid.UUID, today: date) -> list[date]:
     """The weeks a view of this survey can start or end on (newest first)."""
+    r = RollupCell
     first = session.scalar(
-        select(func.min(AnswerRollup.week)).where(AnswerRollup.survey_id == survey_id)
+        select(func.min(r.week)).where(
+            r.survey_id == survey_id, r.level == rollups.ALL, r.question == rollups.TOTAL
+        )
     )
     last = last_complete_week(today)
     if first is None or first > last:

@@ -10,7 +10,7 @@ from dashboard_helpers import week_day
 from sqlalchemy import inspect, select
 
 from surveys.extensions import db
-from surveys.models import AnswerRollup, LgaRollup, Response
+from surveys.models import Response, RollupCell
 from surveys.services import answers as answer_service
 from surveys.services import catalogue, rollups
 from surveys.services.respondents import respondent_hash
@@ -24,6 +24,13 @@ ABOUT_YOU = {
 }
 
 
+def _cells(question: str, level: str = "all"):
+    """The stored rollup rows of one question at one level."""
+    return db.session.scalars(
+        select(RollupCell).where(RollupCell.level == level, RollupCell.question == question)
+    ).all()
+
+
 def _in_step(app) -> bool:
     with app.app_context():
         return rollups.stored(db.session) == rollups.recount(db.session)
@@ -32,22 +39,29 @@ def _in_step(app) -> bool:
 def test_a_new_answer_is_counted_in_the_week_it_was_submitted(app, respond):
     respond("about-you", ABOUT_YOU, day=week_day(3))
     with app.app_context():
-        (row,) = db.session.scalars(select(AnswerRollup)).all()
-        assert row.week == rollups.week_of(week_day(3))
-        assert (row.state_code, row.age_band, row.income_band, row.gender, row.count) == (
-            "NG-LA", "age_25_34", "income_150k_300k", "female", 1,
+        (total,) = _cells("total")
+        assert total.week == rollups.week_of(week_day(3)) and total.count == 1
+        (pair,) = _cells("age_band+income_band", level="state")
+        assert (pair.area, pair.answer_a, pair.answer_b) == (
+            "NG-LA", "age_25_34", "income_150k_300k",
         )  # fmt: skip
-        (lga,) = db.session.scalars(select(LgaRollup)).all()
-        assert (lga.state_code, lga.lga_code, lga.count) == ("NG-LA", "NG-LA-11", 1)
+        (zone,) = _cells("gender", level="zone")
+        assert (zone.area, zone.answer_a) == ("South West", "female")
+        (lga,) = _cells("lga", level="state")
+        assert (lga.area, lga.answer_a, lga.count) == ("NG-LA", "NG-LA-11", 1)
+        # Three levels x (total, three questions, three pairs), and the LGA.
+        assert len(db.session.scalars(select(RollupCell)).all()) == 3 * 7 + 1
     assert _in_step(app)
 
 
 def test_skipped_and_prefer_not_to_say_are_separate_cells(app, respond):
     respond("about-you", {"gender": "prefer_not_to_say"})
     with app.app_context():
-        (row,) = db.session.scalars(select(AnswerRollup)).all()
-        assert (row.state_code, row.age_band, row.gender) == (
-            "skipped", "skipped", "prefer_not_to_say",
+        (gender,) = _cells("gender")
+        (age,) = _cells("age_band")
+        (state,) = _cells("total", level="state")
+        assert (gender.answer_a, age.answer_a, state.area) == (
+            "prefer_not_to_say", "skipped", "skipped",
         )  # fmt: skip
 
 
@@ -61,14 +75,14 @@ def test_changing_answers_moves_the_response_between_cells_but_not_between_weeks
         changed = {**ABOUT_YOU, "age_band": "age_35_44"}
         answer_service.save_answers(db.session, survey, who, changed, week_day(1))
         db.session.commit()
-        (row,) = db.session.scalars(select(AnswerRollup)).all()
-        assert row.age_band == "age_35_44" and row.week == rollups.week_of(week_day(4))
+        (row,) = _cells("age_band")
+        assert row.answer_a == "age_35_44" and row.week == rollups.week_of(week_day(4))
         # The record's key is drawn afresh, so every published cell's noise changes too.
         assert db.session.scalars(select(Response.record_key)).one() != key_before
         # Saving the same answers again changes nothing.
         answer_service.save_answers(db.session, survey, who, changed, week_day(1))
         db.session.commit()
-        assert db.session.scalars(select(AnswerRollup.count)).all() == [1]
+        assert [row.count for row in _cells("total")] == [1]
     assert _in_step(app)
 
 
@@ -85,7 +99,7 @@ def test_deleting_answers_through_the_shopper_pages_removes_them_from_the_rollup
     shopper.post_action("/answers", "/answers/delete")
     assert _in_step(app)
     with app.app_context():
-        assert db.session.scalars(select(AnswerRollup.count)).all() == [1]
+        assert [row.count for row in _cells("total")] == [1]
 
 
 def test_under_18_and_all_skipped_clear_earlier_answers_from_the_rollups(app, shopper):
@@ -96,7 +110,7 @@ def test_under_18_and_all_skipped_clear_earlier_answers_from_the_rollups(app, sh
     shopper.submit("about-you", {"age_band": "under_18"})
     assert _in_step(app)
     with app.app_context():
-        assert db.session.scalars(select(AnswerRollup)).all() == []
+        assert db.session.scalars(select(RollupCell)).all() == []
 
 
 def test_rollups_equal_a_recount_after_a_random_mix_of_inserts_changes_and_deletions(app):
@@ -143,7 +157,7 @@ def _random_answers(rng: random.Random, questions: list[str]) -> dict[str, str |
 
 
 def test_rollups_hold_no_respondent_and_no_finer_time_than_a_week(app):
-    for model in (AnswerRollup, LgaRollup):
+    for model in (RollupCell,):
         columns = {c.key for c in inspect(model).columns}
         assert "respondent_hash" not in columns and "record_key" not in columns
         assert not any("time" in name or name.endswith("_at") for name in columns)

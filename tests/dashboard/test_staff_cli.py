@@ -82,9 +82,9 @@ def test_demo_seed_adds_realistic_answers_with_rollups_that_match(app, runner):
 def test_check_rollups_notices_a_rollup_out_of_step_and_rebuild_repairs_it(app, runner):
     runner.invoke(args=["demo", "seed", "--responses", "50", "--seed", "3"])
     with app.app_context():
-        from surveys.models import AnswerRollup
+        from surveys.models import RollupCell
 
-        row = db.session.scalars(select(AnswerRollup)).first()
+        row = db.session.scalars(select(RollupCell)).first()
         row.count += 5
         db.session.commit()
     assert runner.invoke(args=["dashboard", "check-rollups"]).exit_code == 1
