@@ -51,7 +51,7 @@ def upgrade_answers():
     sa.CheckConstraint('count > 0', name=op.f('ck_rollup_cells_positive_count')),
     sa.ForeignKeyConstraint(['survey_id'], ['surveys.id'], name=op.f('fk_rollup_cells_survey_id_surveys'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_rollup_cells')),
-    sa.UniqueConstraint('survey_id', 'week', 'level', 'area', 'question', 'answer_a', 'answer_b', name='uq_rollup_cells_cell')
+    sa.UniqueConstraint('survey_id', 'level', 'question', 'area', 'week', 'answer_a', 'answer_b', name='uq_rollup_cells_cell')
     )
     with op.batch_alter_table('responses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('record_key', sa.Integer(), nullable=True))

@@ -159,15 +159,16 @@ class RollupCell(db.Model):  # type: ignore[name-defined]
     __bind_key__ = ANSWERS
     __tablename__ = "rollup_cells"
     __table_args__ = (
+        # Also the index every dashboard query uses: equality on the leading columns, then a
+        # range of weeks. Named by hand: the generated name is longer than PostgreSQL allows.
         UniqueConstraint(
             "survey_id",
-            "week",
             "level",
-            "area",
             "question",
+            "area",
+            "week",
             "answer_a",
             "answer_b",
-            # Named by hand: the generated name is longer than PostgreSQL's 63 characters.
             name="uq_rollup_cells_cell",
         ),
         CheckConstraint("count > 0", name="positive_count"),
