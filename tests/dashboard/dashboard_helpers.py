@@ -50,9 +50,9 @@ def make_respond(app: Flask) -> Callable[..., list[str]]:
         hashes = []
         with app.app_context():
             survey = catalogue.find(db.session, slug)
+            full = {key: answers.get(key) for key in survey.questions}
             for _ in range(times):
                 who = respondent_hash(secrets.token_urlsafe(32))
-                full = {key: answers.get(key) for key in survey.questions}
                 answer_service.save_answers(db.session, survey, who, full, day or week_day(1))
                 hashes.append(who)
             db.session.commit()
@@ -95,12 +95,10 @@ def report_for(app: Flask, slug: str = "about-you", **filters: str | None) -> re
 def redraw_record_keys(app: Flask, rng: random.Random) -> None:
     """Fresh random record keys for every response, as if the data were collected again."""
     with app.app_context():
-        for response_id in db.session.scalars(select(Response.id)).all():
-            db.session.execute(
-                update(Response)
-                .where(Response.id == response_id)
-                .values(record_key=rng.randrange(2**31))
-            )
+        ids = db.session.scalars(select(Response.id).order_by(Response.id)).all()
+        db.session.execute(
+            update(Response), [{"id": i, "record_key": rng.randrange(2**31)} for i in ids]
+        )
         rollups.rebuild(db.session)
         db.session.commit()
 
