@@ -391,13 +391,16 @@ def _geography(
     zones_in_view = {geography.states[s].zone for s in in_view}
     by_zone = {area: cell for (area, _), cell in data.by_area("zone", rollups.TOTAL).items()}
     by_state = {area: cell for (area, _), cell in data.by_area("state", rollups.TOTAL).items()}
+    # Those who did not say where they live belong to no zone or state: they are rows of the
+    # unfiltered view only.
+    missing = () if view.zone or view.state else (PREFER_NOT, SKIPPED)
     zone_cells = {
         code: by_zone.get(code, EMPTY)
         for code in zone_codes
-        if code in zones_in_view or code in (PREFER_NOT, SKIPPED)
+        if code in zones_in_view or code in missing
     }
     zones: dict[str, Shown] = protector.one_way(zone_cells, report.population)  # type: ignore[assignment]
-    states: dict[str, Shown] = {code: zones[code] for code in (PREFER_NOT, SKIPPED)}
+    states: dict[str, Shown] = {code: zones[code] for code in missing}
     for zone in sorted(zones_in_view):
         members = [c for c in geography.states if geography.states[c].zone == zone and c in in_view]
         states.update(
