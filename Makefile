@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev setup run serve test test-fast lint clean
+.PHONY: help install install-dev setup run serve test test-fast lint bench clean demo
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,12 @@ test: install-dev lint ## Lint, then the whole suite (SQLite, plus PostgreSQL if
 
 test-fast: install-dev ## The suite without browser tests
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+demo: setup ## Add 20,000 synthetic answers for the dashboard (RESPONSES=N to change)
+	$(FLASK) demo seed --responses $(or $(RESPONSES),20000)
+
+bench: install-dev ## Dashboard timings at 10k/100k responses, SQLite (+ PostgreSQL if BENCH_POSTGRES is set)
+	$(BIN)/python bench/dashboard_bench.py --sizes $(or $(SIZES),10000 100000) $(if $(BENCH_POSTGRES),--postgres $(BENCH_POSTGRES))
 
 lint: install-dev ## ruff lint and format check, bandit security scan
 	$(BIN)/ruff check .

@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from surveys.config import load_config
-from surveys.extensions import csrf, db, limiter, migrate
+from surveys.extensions import csrf, db, limiter, login, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,6 +55,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    login.init_app(app)
 
     from surveys import errors, logs, security
 
@@ -78,6 +79,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(account_bp)
     if app.config["DEMO"]:
         app.register_blueprint(demo_bp)
+
+    from surveys.dashboard import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
 
     from surveys.cli import register_commands
 

@@ -37,6 +37,19 @@ def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> i
     return value
 
 
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+    if not value >= minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
 def _sqlite_url(instance_path: Path, name: str) -> str:
     return f"sqlite:///{instance_path / name}"
 
@@ -129,6 +142,14 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "WEBHOOK_TIMEOUT_SECONDS": _int(env, "WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1),
         "WEBHOOK_BACKOFF_SECONDS": _int(env, "WEBHOOK_BACKOFF_SECONDS", 5, minimum=0),
         "WEBHOOK_MAX_ATTEMPTS": _int(env, "WEBHOOK_MAX_ATTEMPTS", 15, minimum=1),
+        # The dashboard hides every count built on fewer than this many respondents.
+        "DASHBOARD_MIN_CELL": _int(env, "DASHBOARD_MIN_CELL", 10, minimum=2),
+        # Noise of the cell-key perturbation: smaller is noisier and safer (see README).
+        "DASHBOARD_NOISE_EPSILON": _float(env, "DASHBOARD_NOISE_EPSILON", 0.5, minimum=0.01),
+        # A staff sign-in lasts this long, however active.
+        "STAFF_SESSION_HOURS": _int(env, "STAFF_SESSION_HOURS", 12, minimum=1),
+        # Failed sign-ins are counted in a moving window, not reset on the minute.
+        "RATELIMIT_STRATEGY": "moving-window",
     }
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -47,3 +48,10 @@ def _sqlite_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> No
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+# Staff sign-in. No "session protection": it stores a hash of the client's address and
+# browser in the cookie, and cookies carry only a random token here (the token is rotated at
+# every sign-in instead).
+login = LoginManager()
+login.session_protection = None

@@ -13,3 +13,10 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(retention_group)
     app.cli.add_command(clients_group)
     app.cli.add_command(webhooks_group)
+
+    from surveys.cli.demo import dashboard_group, demo_group
+    from surveys.cli.staff import staff_group
+
+    app.cli.add_command(staff_group)
+    app.cli.add_command(demo_group)
+    app.cli.add_command(dashboard_group)

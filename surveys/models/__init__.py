@@ -1,12 +1,21 @@
 """Models of both stores. Import from here so that both binds are always registered."""
 
-from surveys.models.answers import ANSWER_COLUMNS, Dismissal, FunnelCount, Response, Survey
+from surveys.models.answers import (
+    ANSWER_COLUMNS,
+    Dismissal,
+    FunnelCount,
+    Response,
+    RollupCell,
+    Survey,
+)
 from surveys.models.api import ApiClient, ProfileChange, WebhookDelivery
 from surveys.models.identity import (
     ConsentLink,
     ConsentRecord,
     ProfileRead,
     ShopperSession,
+    StaffSession,
+    StaffUser,
     UsedToken,
 )
 
@@ -20,7 +29,10 @@ __all__ = [
     "ProfileChange",
     "ProfileRead",
     "Response",
+    "RollupCell",
     "ShopperSession",
+    "StaffSession",
+    "StaffUser",
     "Survey",
     "UsedToken",
     "WebhookDelivery",

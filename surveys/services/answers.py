@@ -14,10 +14,13 @@ from enum import Enum
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from surveys import reference
 from surveys.models import ANSWER_COLUMNS, Dismissal, Response, Survey
+from surveys.models.answers import new_record_key
 from surveys.questions import QUESTIONS
+from surveys.services import rollups
 
 Answers = dict[str, str | None]
 
@@ -117,9 +120,11 @@ def save_answers(
             if response is None:
                 raise
             before = response.answers()
-            _fill(response, survey, answers, today)
+            _refill(session, response, survey, answers, today)
+        else:
+            rollups.count_in(session, rollups.contribution(response))
     else:
-        _fill(response, survey, answers, today)
+        _refill(session, response, survey, answers, today)
     session.flush()
     after = response.answers()
     note_changed(session, respondent_hash, [k for k in after if after[k] != before.get(k)])
@@ -130,6 +135,18 @@ def _fill(response: Response, survey: Survey, answers: Answers, today: date) -> 
     for key in survey.questions:
         setattr(response, ANSWER_COLUMNS[key], answers.get(key))
     response.updated_on = today
+
+
+def _refill(
+    session: Session, response: Response, survey: Survey, answers: Answers, today: date
+) -> None:
+    """Change stored answers, moving the response between rollup cells if they changed."""
+    before = rollups.contribution(response)
+    _fill(response, survey, answers, today)
+    if rollups.contribution(response).cells != before.cells:
+        # A fresh record key: the dashboard's noise changes with it (see disclosure.py).
+        response.record_key = new_record_key()
+        rollups.move(session, before, rollups.contribution(response))
 
 
 def find_response(session: Session, survey: Survey, respondent_hash: str) -> Response | None:
@@ -151,13 +168,22 @@ def responses_of(session: Session, respondent_hash: str) -> list[Response]:
     )
 
 
+def delete_responses_where(session: Session, condition: ColumnElement[bool]) -> int:
+    """Delete the responses matching ``condition`` and take them out of the rollups."""
+    session.flush()
+    for response in session.scalars(select(Response).where(condition)):
+        rollups.count_out(session, rollups.contribution(response))
+    deleted = session.execute(delete(Response).where(condition)).rowcount  # type: ignore[attr-defined]
+    session.flush()
+    return int(deleted)
+
+
 def delete_answers(session: Session, respondent_hash: str, survey: Survey | None = None) -> int:
     """Delete this browser's answers: to one survey, or to all of them."""
-    statement = delete(Response).where(Response.respondent_hash == respondent_hash)
+    condition = Response.respondent_hash == respondent_hash
     if survey is not None:
-        statement = statement.where(Response.survey_id == survey.id)
-    deleted = session.execute(statement).rowcount  # type: ignore[attr-defined]
-    session.flush()
+        condition = condition & (Response.survey_id == survey.id)
+    deleted = delete_responses_where(session, condition)
     if deleted:
         note_changed(session, respondent_hash, survey.questions if survey else ANSWER_COLUMNS)
     return int(deleted)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from surveys.models import ConsentLink, Dismissal, Response
 from surveys.services import shop_tokens, shopper_sessions
+from surveys.services.answers import delete_responses_where
 from surveys.services.consent import LinkCipher
 from surveys.services.respondents import respondent_hash
 
@@ -39,11 +40,10 @@ def purge(
         respondent_hash(cipher.decrypt(encrypted))
         for encrypted in session.scalars(select(ConsentLink.encrypted_key))
     ]
-    answers = session.execute(
-        delete(Response).where(
-            Response.updated_on < cutoff, Response.respondent_hash.not_in(linked)
-        )
-    ).rowcount  # type: ignore[attr-defined]
+    # Through the answers service, so the dashboard's rollups lose them too.
+    answers = delete_responses_where(
+        session, (Response.updated_on < cutoff) & Response.respondent_hash.not_in(linked)
+    )
     # "Not now" has no effect once its day has come.
     dismissals = session.execute(delete(Dismissal).where(Dismissal.until <= today)).rowcount  # type: ignore[attr-defined]
     session.flush()

@@ -1,0 +1,246 @@
+"""Plotly figures for the dashboard, built in Python from a protected :class:`Report`.
+
+Figures are plain JSON handed to plotly.js in the page. A hidden count is drawn as a gap
+with its reason as text: the chart never invents a number the CSV does not have.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+
+from surveys import reference
+from surveys.services.disclosure import Hidden, Shown
+from surveys.services.reports import CrossTable, Report, ShareTable, Table
+
+Figure = dict[str, Any]
+COLOUR = "#1f5f8b"
+HIDDEN_COLOUR = "#d9d9d9"
+OUTSIDE_COLOUR = "#f4f4f4"
+COLOURSCALE = "Blues"
+#: No plotly logo link, no "edit in Chart Studio", nothing that calls out.
+CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
+FONT = {"family": "system-ui, sans-serif", "size": 13}
+
+
+def shown_text(shown: Shown | None, min_cell: int) -> str:
+    """How a published count reads, in charts and CSV alike."""
+    if shown is None:
+        return "outside this view"
+    if shown.hidden is Hidden.SMALL:
+        return f"fewer than {min_cell}"
+    if shown.hidden is Hidden.SECONDARY:
+        return "hidden"
+    return str(shown.value)
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    # The page's own heading names the chart; the figure keeps its title for downloads only.
+    settings: dict[str, Any] = {
+        "meta": {"title": title},
+        "font": FONT,
+        "margin": {"l": 60, "r": 20, "t": 20, "b": 80},
+        "plot_bgcolor": "white",
+        **extra,
+    }
+    layout = go.Layout(**settings)
+    return layout.to_plotly_json()
+
+
+def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Respondents") -> Figure:
+    labels = [label for _, label, _ in table.rows]
+    values = [shown.value for _, _, shown in table.rows]
+    texts = [shown_text(shown, min_cell) for _, _, shown in table.rows]
+    axis = {"x": labels, "y": [v or 0 for v in values]}
+    if horizontal:
+        axis = {"y": labels, "x": [v or 0 for v in values]}
+    trace = go.Bar(
+        **axis,
+        orientation="h" if horizontal else "v",
+        marker_color=COLOUR,
+        text=texts,
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{text}<extra></extra>",
+        name=table.dimension,
+    )
+    extra: dict[str, Any] = {"height": max(320, 28 * len(labels) + 100)} if horizontal else {}
+    if horizontal:
+        extra["yaxis"] = {"autorange": "reversed", "automargin": True}
+        extra["xaxis"] = {"title": {"text": unit}, "rangemode": "tozero"}
+    else:
+        extra["yaxis"] = {"title": {"text": unit}, "rangemode": "tozero"}
+        extra["xaxis"] = {"automargin": True}
+    return {"data": [trace.to_plotly_json()], "layout": _layout(table.title, **extra)}
+
+
+def heatmap(cross: CrossTable, min_cell: int) -> Figure:
+    z = [[cross.cells[(r, c)].value for c, _ in cross.columns] for r, _ in cross.rows]
+    text = [
+        [shown_text(cross.cells[(r, c)], min_cell) for c, _ in cross.columns] for r, _ in cross.rows
+    ]
+    trace = go.Heatmap(
+        z=z,
+        x=[label for _, label in cross.columns],
+        y=[label for _, label in cross.rows],
+        text=text,
+        texttemplate="%{text}",
+        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        colorscale=COLOURSCALE,
+        hoverongaps=True,
+        xgap=2,
+        ygap=2,
+        colorbar={"title": {"text": "Respondents"}},
+    )
+    layout = _layout(
+        cross.title,
+        height=max(360, 34 * len(cross.rows) + 160),
+        xaxis={"automargin": True, "side": "bottom"},
+        yaxis={"automargin": True, "autorange": "reversed"},
+    )
+    return {"data": [trace.to_plotly_json()], "layout": layout}
+
+
+@cache
+def _state_outlines() -> dict[str, list[tuple[list[float | None], list[float | None]]]]:
+    text = (
+        resources.files("surveys.reference")
+        .joinpath("data/nigeria_states.geojson")
+        .read_text("utf-8")
+    )
+    outlines: dict[str, list] = {}  # type: ignore[type-arg]
+    for feature in json.loads(text)["features"]:
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for polygon in feature["geometry"]["coordinates"]:
+            ring = polygon[0]
+            xs += [point[0] for point in ring] + [None]
+            ys += [point[1] for point in ring] + [None]
+        outlines[feature["id"]] = (xs, ys)  # type: ignore[assignment]
+    return outlines  # type: ignore[return-value]
+
+
+@cache
+def _state_traces() -> dict[str, dict[str, Any]]:
+    """One filled outline per state, validated by plotly once per process."""
+    names = reference.state_choices()
+    return {
+        code: go.Scatter(
+            x=xs,
+            y=ys,
+            mode="lines",
+            fill="toself",
+            line={"color": "white", "width": 0.8},
+            hoveron="fills",
+            name=names[code],
+            showlegend=False,
+        ).to_plotly_json()
+        for code, (xs, ys) in _state_outlines().items()
+    }
+
+
+def state_map(report: Report) -> Figure:
+    """A choropleth of the states drawn from the outlines shipped with the app (no tiles)."""
+    values = [s.value for s in report.map_values.values() if s is not None and s.value is not None]
+    low, high = (min(values), max(values)) if values else (0, 1)
+    names = reference.state_choices()
+    traces = []
+    for code, base in _state_traces().items():
+        shown = report.map_values.get(code)
+        trace = copy.copy(base)
+        if shown is None:
+            colour = OUTSIDE_COLOUR
+        elif shown.value is None:
+            colour = HIDDEN_COLOUR
+        else:
+            share = 0.15 + 0.85 * ((shown.value - low) / (high - low) if high > low else 1.0)
+            colour = sample_colorscale(COLOURSCALE, [share])[0]
+        trace["fillcolor"] = colour
+        trace["text"] = f"{names[code]}: {shown_text(shown, report.min_cell)}"
+        trace["hoverinfo"] = "text"
+        traces.append(trace)
+    # An invisible point carries the colour bar, so the shading has a key.
+    key = go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        showlegend=False,
+        hoverinfo="skip",
+        marker={
+            "colorscale": [
+                [0, sample_colorscale(COLOURSCALE, [0.15])[0]],
+                [1, sample_colorscale(COLOURSCALE, [1.0])[0]],
+            ],
+            "cmin": low,
+            "cmax": high,
+            "color": [low],
+            "showscale": bool(values),
+            "colorbar": {"title": {"text": "Respondents"}},
+        },
+    ).to_plotly_json()
+    layout = _layout(
+        "Respondents by state",
+        height=520,
+        xaxis={"visible": False, "fixedrange": True},
+        # Degrees of latitude are a little longer than of longitude this near the equator.
+        yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1.01, "fixedrange": True},
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+    )
+    return {"data": [*traces, key], "layout": layout}
+
+
+def consent_shares(table: ShareTable, min_cell: int) -> list[tuple[str, float, str]]:
+    """(label, share in %, text) per attribute: what the chart draws and the CSV lists."""
+    result = []
+    for _, label, shown in table.rows:
+        if table.whole is None or table.whole.value is None or shown.value is None:
+            hidden = shown if shown.value is None else table.whole
+            result.append((label, 0.0, shown_text(hidden, min_cell)))  # type: ignore[arg-type]
+        else:
+            share = min(100.0, 100.0 * shown.value / table.whole.value)
+            result.append((label, round(share, 1), f"{share:.0f}%"))
+    return result
+
+
+def consent_bars(table: ShareTable, min_cell: int) -> Figure | None:
+    if not table.available or table.whole is None:
+        return None
+    shares = consent_shares(table, min_cell)
+    labels = [label for label, _, _ in shares]
+    texts = [text for _, _, text in shares]
+    trace = go.Bar(
+        x=labels,
+        y=[share for _, share, _ in shares],
+        text=texts,
+        textposition="outside",
+        marker_color=COLOUR,
+        cliponaxis=False,
+    )
+    layout = _layout(
+        table.title, yaxis={"title": {"text": "% of signed-in respondents"}, "range": [0, 105]}
+    )
+    return {"data": [trace.to_plotly_json()], "layout": layout}
+
+
+def figures(report: Report) -> dict[str, Figure]:
+    """Every chart of a report, by the same keys as its tables and CSV exports."""
+    result: dict[str, Figure] = {}
+    for key, table in report.tables.items():
+        if key == "state":
+            result[key] = state_map(report)
+        else:
+            unit = "Events" if key == "funnel" else "Respondents"
+            result[key] = bar(table, report.min_cell, horizontal=key == "lga", unit=unit)
+    if report.cross is not None:
+        result["cross"] = heatmap(report.cross, report.min_cell)
+    if report.consent is not None:
+        consent = consent_bars(report.consent, report.min_cell)
+        if consent is not None:
+            result["consent"] = consent
+    return result
