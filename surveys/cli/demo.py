@@ -8,11 +8,11 @@ from datetime import date, timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 
 from surveys import clock
 from surveys.extensions import db
-from surveys.models import FunnelCount, Survey
+from surveys.models import FunnelCount, Response, Survey
 from surveys.services import catalogue, demo, funnel, rollups
 
 demo_group = AppGroup("demo", help="Synthetic data for trying the dashboard (never in production).")
@@ -23,11 +23,15 @@ dashboard_group = AppGroup("dashboard", help="Keep the dashboard's rollups in st
 @click.option("--responses", type=click.IntRange(min=1), default=5000, show_default=True)
 @click.option("--weeks", type=click.IntRange(min=1, max=104), default=26, show_default=True)
 @click.option("--seed", "seed_value", type=int, default=None, help="For repeatable data.")
-def seed(responses: int, weeks: int, seed_value: int | None) -> None:
+@click.option("--if-empty", is_flag=True, help="Only when the answers store has no answers yet.")
+def seed(responses: int, weeks: int, seed_value: int | None, if_empty: bool) -> None:
     """Add N synthetic responses over the last WEEKS weeks, with a funnel to match."""
     if current_app.config["SURVEYS_ENV"] == "production":
         click.echo("Refusing to add synthetic answers in production.", err=True)
         raise SystemExit(1)
+    if if_empty and db.session.scalar(select(Response.id).limit(1)) is not None:
+        click.echo("The answers store already has answers: no demo data added.")
+        return
     catalogue.load_defaults(db.session)
     surveys = catalogue.all_surveys(db.session)
     today = clock.today()

@@ -79,6 +79,15 @@ def test_demo_seed_adds_realistic_answers_with_rollups_that_match(app, runner):
     assert check.exit_code == 0 and "match" in check.output
 
 
+def test_demo_seed_if_empty_adds_answers_only_to_an_empty_store(app, runner):
+    first = runner.invoke(args=["demo", "seed", "--responses", "30", "--seed", "1", "--if-empty"])
+    assert first.exit_code == 0 and "Added 30 responses" in first.output
+    again = runner.invoke(args=["demo", "seed", "--responses", "30", "--if-empty"])
+    assert again.exit_code == 0 and "no demo data added" in again.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Response)) == 30
+
+
 def test_check_rollups_notices_a_rollup_out_of_step_and_rebuild_repairs_it(app, runner):
     runner.invoke(args=["demo", "seed", "--responses", "50", "--seed", "3"])
     with app.app_context():
