@@ -15,11 +15,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from surveys import reference
-from surveys.models import Response, Survey
+from surveys.models import Response, RollupCell, Survey
 from surveys.models.answers import new_record_key
 from surveys.services import rollups
 
@@ -110,6 +110,8 @@ def seed(
     rows = []
     done = 0
     counted = rollups.Tally()
+    # Rollups already there (answers given before): count everything afresh at the end.
+    had_rollups = session.scalar(select(RollupCell.id).limit(1)) is not None
     for _ in range(responses):
         survey = surveys[0] if rng.random() < 0.8 or len(surveys) == 1 else rng.choice(surveys[1:])
         answers = fake_answers(rng, survey.questions)
@@ -140,5 +142,8 @@ def seed(
         session.execute(insert(Response), rows)
         done += len(rows)
         progress(len(rows))
-    counted.add_to(session)
+    if had_rollups:
+        rollups.rebuild(session)
+    else:
+        counted.add_to(session)
     return done

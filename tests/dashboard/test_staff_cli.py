@@ -88,6 +88,16 @@ def test_demo_seed_if_empty_adds_answers_only_to_an_empty_store(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Response)) == 30
 
 
+def test_demo_seed_on_a_store_that_has_answers_keeps_the_rollups_exact(app, runner, shopper):
+    shopper.submit("about-you", {"state": "NG-LA", "gender": "female"})
+    for seed in ("4", "5"):
+        result = runner.invoke(args=["demo", "seed", "--responses", "20", "--seed", seed])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Response)) == 41
+        assert rollups.stored(db.session) == rollups.recount(db.session)
+
+
 def test_check_rollups_notices_a_rollup_out_of_step_and_rebuild_repairs_it(app, runner):
     runner.invoke(args=["demo", "seed", "--responses", "50", "--seed", "3"])
     with app.app_context():
