@@ -267,7 +267,12 @@ def main() -> None:
         "WEB_CONCURRENCY": "4",
     }
     started = time.monotonic()
-    token, subjects = seed(env, args.profiles)
+    _, subjects = seed(env, args.profiles)
+    made = subprocess.run(
+        [str(ROOT / ".venv/bin/flask"), "clients", "create", "load-recommender"],
+        env=env, cwd=ROOT, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    token = re.search(r"^\s+(svy_\S+)$", made.stdout, re.M).group(1)  # profiles and changes
     flask = [str(ROOT / ".venv/bin/flask")]
     subprocess.run(
         [*flask, "demo", "seed", "--responses", str(args.demo_responses), "--seed", "3"],

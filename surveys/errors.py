@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from surveys.api import problems as api_problems
@@ -69,6 +69,16 @@ def init_app(app: Flask) -> None:
         title, advice = MESSAGES[503]
         page = render_template("errors/error.html", status=503, title=title, advice=advice)
         return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+
+    @app.errorhandler(DataError)
+    def unstorable_input(error: DataError):  # type: ignore[no-untyped-def]
+        """Input the database cannot hold (a NUL byte, say): the request's fault, not ours."""
+        from surveys.extensions import db
+
+        db.session.rollback()
+        log.warning("unstorable input", extra={"fields": {"error_type": type(error.orig).__name__}})
+        title, advice = MESSAGES[400]
+        return render_template("errors/error.html", status=400, title=title, advice=advice), 400
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]

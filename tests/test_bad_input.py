@@ -109,3 +109,11 @@ def test_a_wrong_method_gets_a_clear_page(client):
     page = client.put("/surveys/about-you")
     assert page.status_code == 405
     assert "not allowed" in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/surveys/%00", "/surveys/about-you%00", "/surveys/ABOUT-YOU"])
+def test_a_survey_address_that_is_not_a_slug_is_a_404_on_every_database(client, path):
+    """PostgreSQL refuses NUL bytes in text: such an address must still be a plain 404."""
+    page = client.get(path)
+    assert page.status_code == 404
+    assert "Page not found" in page.get_data(as_text=True)

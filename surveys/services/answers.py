@@ -6,6 +6,7 @@ chosen state, that a child's answers are never kept, and that "Not now" is remem
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -23,6 +24,9 @@ from surveys.questions import QUESTIONS
 from surveys.services import rollups
 
 Answers = dict[str, str | None]
+
+#: The shape of every survey's slug (see :mod:`surveys.services.catalogue`).
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 #: ``session.info`` key: respondent hash -> question keys whose answers changed in this
 #: transaction. Only a note: this module never learns who anyone is. At commit,
@@ -228,6 +232,8 @@ def offered_surveys(session: Session, respondent_hash: str | None, today: date) 
 
 
 def open_survey(session: Session, slug: str, today: date) -> Survey | None:
+    if not SLUG.fullmatch(slug):
+        return None  # not even the shape of a slug (PostgreSQL would refuse a NUL in it)
     survey = session.scalars(select(Survey).where(Survey.slug == slug)).one_or_none()
     if survey is None or not survey.is_open(today):
         return None

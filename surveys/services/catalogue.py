@@ -6,7 +6,6 @@ A file is checked as a whole before anything is written, so a bad file changes n
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from datetime import date
 from importlib import resources
@@ -19,8 +18,9 @@ from sqlalchemy.orm import Session
 
 from surveys.models import Survey
 from surveys.questions import QUESTIONS
+from surveys.services import answers
 
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG = answers.SLUG
 DEFAULT_SURVEYS = "default_surveys.yaml"
 
 
@@ -85,7 +85,7 @@ def _check(item: Any) -> tuple[SurveySpec | None, list[str]]:
     known = {"slug", "title", "intro", "questions", "active", "opens_on", "closes_on"}
     problems += [f"unknown field {name!r}" for name in sorted(set(item) - known)]
     slug, title, intro = item.get("slug"), item.get("title"), item.get("intro", "")
-    if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > 64:
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug) or len(slug) > 64:
         problems.append("slug must be lower-case words joined by hyphens, at most 64 characters")
     if not isinstance(title, str) or not 0 < len(title.strip()) <= 120:
         problems.append("title must be text of 1 to 120 characters")
