@@ -95,11 +95,16 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
 
     answers_url = env.get("ANSWERS_DATABASE_URL") or _sqlite_url(instance_path, "answers.db")
     identity_url = env.get("IDENTITY_DATABASE_URL") or _sqlite_url(instance_path, "identity.db")
+    binds = {"answers": answers_url, "identity": identity_url}
+    # Optional: the dashboard reads the answers store through this (e.g. a streaming replica)
+    # so that heavy reporting never slows shoppers down. No model is bound to it.
+    if answers_read_url := env.get("ANSWERS_READ_DATABASE_URL"):
+        binds["answers_read"] = answers_read_url
 
     return {
         "SURVEYS_ENV": environment,
         "SECRET_KEY": env.get("SECRET_KEY") or _dev_secret(instance_path, "SECRET_KEY"),
-        "SQLALCHEMY_BINDS": {"answers": answers_url, "identity": identity_url},
+        "SQLALCHEMY_BINDS": binds,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         # A survey submission is a few hundred bytes; anything near this is not a shopper.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 16 * 1024, minimum=1024),

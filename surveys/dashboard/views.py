@@ -19,6 +19,7 @@ from surveys import clock, reference
 from surveys.dashboard import bp
 from surveys.dashboard.auth import sign_in, sign_out, staff_required
 from surveys.dashboard.forms import LoginForm, LogoutForm
+from surveys.dashboard.reading import reading_session
 from surveys.extensions import db, limiter
 from surveys.models import Survey
 from surveys.models.identity import ADMIN
@@ -81,7 +82,7 @@ def logout() -> Response:
 
 
 def _surveys() -> list[Survey]:
-    return list(db.session.scalars(select(Survey).order_by(Survey.title)))
+    return list(reading_session().scalars(select(Survey).order_by(Survey.title)))
 
 
 def _chosen_survey(surveys: list[Survey]) -> Survey | None:
@@ -118,7 +119,7 @@ def _report() -> reports.Report:
     )
     config = current_app.config
     return reports.build_report(
-        db.session,
+        reading_session(),
         view,
         min_cell=config["DASHBOARD_MIN_CELL"],
         epsilon=config["DASHBOARD_NOISE_EPSILON"],
@@ -153,7 +154,9 @@ def _choices(surveys: list[Survey], report: reports.Report | None) -> dict[str, 
     return {
         "surveys": surveys,
         "view": view,
-        "weeks": reports.survey_weeks(db.session, view.survey.id, clock.today()) if view else [],
+        "weeks": reports.survey_weeks(reading_session(), view.survey.id, clock.today())
+        if view
+        else [],
         "zones": geography.zones,
         "states": reference.state_choices(),
         "attributes": {a: reports.ATTRIBUTE_LABELS[a] for a in reports.attributes_of(view.survey)}
