@@ -6,7 +6,8 @@ import logging
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import DataError, OperationalError
+from markupsafe import escape
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from surveys.api import problems as api_problems
@@ -26,6 +27,35 @@ MESSAGES = {
 
 #: Seconds a client should wait before retrying when a store is unreachable.
 RETRY_AFTER_SECONDS = 5
+
+
+#: The page when even the error template cannot be rendered (it may need a store that is down).
+PLAIN_PAGE = (
+    '<!doctype html><html lang="en"><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    "<title>{title}</title><h1>{title}</h1><p>{advice}</p></html>"
+)
+
+
+def _rollback_quietly() -> None:
+    """Roll back this request's work; on a dead connection, rolling back can fail too."""
+    from surveys.extensions import db
+
+    try:
+        db.session.rollback()
+    except SQLAlchemyError:
+        db.session.close()
+
+
+def _page(status: int, title: str | None = None, advice: str | None = None) -> str:
+    """The error page; a plain one if rendering needs a store that is not answering."""
+    default_title, default_advice = MESSAGES.get(status, MESSAGES[500])
+    title, advice = title or default_title, advice or default_advice
+    try:
+        return render_template("errors/error.html", status=status, title=title, advice=advice)
+    except SQLAlchemyError:
+        _rollback_quietly()
+        return PLAIN_PAGE.format(title=escape(title), advice=escape(advice))
 
 
 def init_app(app: Flask) -> None:
@@ -56,29 +86,23 @@ def init_app(app: Flask) -> None:
         return response
 
     @app.errorhandler(OperationalError)
-    def store_unavailable(error: OperationalError):  # type: ignore[no-untyped-def]
+    @app.errorhandler(InterfaceError)
+    def store_unavailable(error: OperationalError | InterfaceError):  # type: ignore[no-untyped-def]
         """A store is down or restarting: say so, roll back, and let the client retry."""
-        from surveys.extensions import db
-
-        db.session.rollback()
+        _rollback_quietly()
         log.warning(
             "store unavailable", extra={"fields": {"error_type": type(error.orig).__name__}}
         )
         if api_problems.is_api_request():
             return api_problems.problem(503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
-        title, advice = MESSAGES[503]
-        page = render_template("errors/error.html", status=503, title=title, advice=advice)
-        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        return _page(503), 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(DataError)
     def unstorable_input(error: DataError):  # type: ignore[no-untyped-def]
         """Input the database cannot hold (a NUL byte, say): the request's fault, not ours."""
-        from surveys.extensions import db
-
-        db.session.rollback()
+        _rollback_quietly()
         log.warning("unstorable input", extra={"fields": {"error_type": type(error.orig).__name__}})
-        title, advice = MESSAGES[400]
-        return render_template("errors/error.html", status=400, title=title, advice=advice), 400
+        return _page(400), 400
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):  # type: ignore[no-untyped-def]
@@ -87,5 +111,4 @@ def init_app(app: Flask) -> None:
         log.error("unhandled error", extra={"fields": {"error_type": type(original).__name__}})
         if api_problems.is_api_request():
             return api_problems.problem(500), 500
-        title, advice = MESSAGES[500]
-        return render_template("errors/error.html", status=500, title=title, advice=advice), 500
+        return _page(500), 500
