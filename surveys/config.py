@@ -83,6 +83,12 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         raise ConfigError(
             "In production these settings must be set in the environment: " + ", ".join(missing)
         )
+    # Placeholders copied from examples ("changeme", "you-will-never-guess") are all short.
+    if production and len(env["SECRET_KEY"]) < 32:
+        raise ConfigError(
+            "SECRET_KEY must be a random value of at least 32 characters, not a placeholder "
+            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+        )
 
     shop_signing_key = env.get("SHOP_SIGNING_KEY") or _dev_secret(instance_path, "SHOP_SIGNING_KEY")
     # HS256 with a shorter key can be brute-forced offline from one captured token.

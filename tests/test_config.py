@@ -71,3 +71,9 @@ def test_production_cookies_are_secure_and_demo_is_off(tmp_path):
     config = load_config(tmp_path, {**PRODUCTION, "DEMO": "1"})
     assert config["SESSION_COOKIE_SECURE"] is True
     assert config["DEMO"] is False
+
+
+@pytest.mark.parametrize("weak", ["short-secret", "x" * 31])
+def test_production_refuses_a_short_or_placeholder_secret_key(tmp_path, weak):
+    with pytest.raises(ConfigError, match="at least 32 characters"):
+        load_config(tmp_path, {**PRODUCTION, "SECRET_KEY": weak})

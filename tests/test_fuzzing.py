@@ -1,11 +1,15 @@
 """Hypothesis throws arbitrary input at the cookie parser and the survey form."""
 
+import jwt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import func, select
 
 from surveys import reference
+from surveys.extensions import db
+from surveys.models import UsedToken
 from surveys.questions import QUESTIONS
-from surveys.services import respondents
+from surveys.services import respondents, shop_tokens
 from surveys.services.answers import answer_errors
 
 SECRET = "a-test-secret-that-is-long-enough-for-hmac"
@@ -70,3 +74,36 @@ def test_any_form_post_is_stored_validly_or_refused_never_a_500(shopper, stored_
         stored = {key: code for key, code in row.answers().items() if code is not None}
         assert answer_errors(list(QUESTIONS), stored) == {}
         assert row.age_band != reference.UNDER_18
+
+
+SIGNING_KEY = "a-shop-signing-key-of-at-least-32-bytes!"
+CLAIM = st.one_of(
+    st.none(), st.integers(), st.text(max_size=140), st.lists(st.text(max_size=5), max_size=2)
+)
+
+
+@FUZZ
+@given(
+    st.one_of(
+        ANY_TEXT,
+        st.builds(lambda a, b, c: f"{a}.{b}.{c}", ANY_TEXT, ANY_TEXT, ANY_TEXT),
+        st.dictionaries(st.sampled_from(["sub", "aud", "iat", "exp", "jti", "nbf"]), CLAIM).map(
+            lambda claims: jwt.encode(claims, SIGNING_KEY, algorithm="HS256")
+        ),
+    )
+)
+def test_any_shop_token_is_either_valid_or_refused_with_a_reason(app, token):
+    """The hand-off parser never fails any other way, and a refused token writes nothing."""
+    with app.app_context():
+        subject, failure = None, None
+        try:
+            subject = shop_tokens.verify(db.session, token, SIGNING_KEY)
+        except shop_tokens.InvalidShopToken as refused:
+            failure = refused.failure
+        used = db.session.scalar(select(func.count()).select_from(UsedToken))
+        db.session.rollback()
+    if failure is not None:
+        assert isinstance(failure, shop_tokens.Failure)
+        assert used == 0, "a refused token wrote something"
+    else:
+        assert isinstance(subject, str) and 0 < len(subject) <= 128 and used == 1
