@@ -23,6 +23,7 @@ Retry-After is an error; a connection cut by the killed worker is counted apart.
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import random
 import re
@@ -34,6 +35,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
 
 import requests
@@ -80,7 +82,11 @@ def timed(recorder: Recorder, kind: str, call):  # type: ignore[no-untyped-def]
 
 
 def shopper(
-    base: str, stop: threading.Event, recorder: Recorder, acknowledged: list[str], secret: str
+    pick: Callable[[], str],
+    stop: threading.Event,
+    recorder: Recorder,
+    acknowledged: list[str],
+    secret: str,
 ) -> None:
     from surveys.services.respondents import respondent_hash, unsign
 
@@ -93,7 +99,7 @@ def shopper(
         page = timed(
             recorder,
             "shopper: open survey",
-            lambda: browser.get(f"{base}/surveys/about-you", timeout=10),
+            lambda: browser.get(f"{pick()}/surveys/about-you", timeout=10),
         )
         if page is None or page.status_code != 200:
             continue
@@ -109,7 +115,7 @@ def shopper(
             recorder,
             "shopper: submit",
             lambda: browser.post(
-                f"{base}/surveys/about-you", data=answers, allow_redirects=False, timeout=10
+                f"{pick()}/surveys/about-you", data=answers, allow_redirects=False, timeout=10
             ),
         )
         if sent is not None and sent.status_code == 303:
@@ -119,7 +125,11 @@ def shopper(
 
 
 def recommender(
-    base: str, stop: threading.Event, recorder: Recorder, token: str, subjects: list[str]
+    pick: Callable[[], str],
+    stop: threading.Event,
+    recorder: Recorder,
+    token: str,
+    subjects: list[str],
 ) -> None:
     client = requests.Session()
     client.headers.update({"Authorization": f"Bearer {token}", "X-Forwarded-For": "192.0.2.10"})
@@ -130,21 +140,21 @@ def recommender(
         timed(
             recorder,
             "recommender: profile",
-            lambda: client.get(f"{base}/api/v1/profiles/{subject}", timeout=10),
+            lambda: client.get(f"{pick()}/api/v1/profiles/{subject}", timeout=10),
         )
         if rng.random() < 0.1:
             feed = timed(
                 recorder,
                 "recommender: change feed",
                 lambda: client.get(
-                    f"{base}/api/v1/changes", params={"after": cursor, "limit": 100}, timeout=10
+                    f"{pick()}/api/v1/changes", params={"after": cursor, "limit": 100}, timeout=10
                 ),
             )
             if feed is not None and feed.status_code == 200:
                 cursor = feed.json()["next_cursor"] or cursor
 
 
-def product_manager(base: str, stop: threading.Event, recorder: Recorder) -> None:
+def product_manager(pick: Callable[[], str], stop: threading.Event, recorder: Recorder) -> None:
     staff = requests.Session()
     staff.headers["X-Forwarded-For"] = "192.0.2.20"
     signed_in = False
@@ -153,7 +163,7 @@ def product_manager(base: str, stop: threading.Event, recorder: Recorder) -> Non
             login = timed(
                 recorder,
                 "dashboard: sign in",
-                lambda: staff.get(f"{base}/dashboard/login", timeout=10),
+                lambda: staff.get(f"{pick()}/dashboard/login", timeout=10),
             )
             if login is None or login.status_code != 200:
                 time.sleep(0.5)
@@ -166,40 +176,40 @@ def product_manager(base: str, stop: threading.Event, recorder: Recorder) -> Non
             done = timed(
                 recorder,
                 "dashboard: sign in",
-                lambda: staff.post(f"{base}/dashboard/login", data=data, timeout=10),
+                lambda: staff.post(f"{pick()}/dashboard/login", data=data, timeout=10),
             )
             signed_in = done is not None and done.status_code == 200 and "Sign out" in done.text
             continue
         page = timed(
-            recorder, "dashboard: page", lambda: staff.get(f"{base}/dashboard/", timeout=30)
+            recorder, "dashboard: page", lambda: staff.get(f"{pick()}/dashboard/", timeout=30)
         )
         time.sleep(0.5)  # a person reading the charts
         if page is not None and "Sign in" in page.text and "Sign out" not in page.text:
             signed_in = False
 
 
-def junk(base: str, stop: threading.Event, recorder: Recorder) -> None:
+def junk(pick: Callable[[], str], stop: threading.Event, recorder: Recorder) -> None:
     """Malformed and oversized requests: each must get a clean 4xx."""
     client = requests.Session()
     client.headers["X-Forwarded-For"] = "192.0.2.30"
     calls = [
         lambda: client.post(
-            f"{base}/surveys/about-you", data={"state": "NG-LA"}, timeout=10
+            f"{pick()}/surveys/about-you", data={"state": "NG-LA"}, timeout=10
         ),  # no CSRF
         lambda: client.post(
-            f"{base}/surveys/about-you", data={"x": "y" * 40_000}, timeout=10
+            f"{pick()}/surveys/about-you", data={"x": "y" * 40_000}, timeout=10
         ),  # too big
-        lambda: client.get(f"{base}/surveys/%00%ff", timeout=10),
+        lambda: client.get(f"{pick()}/surveys/%00%ff", timeout=10),
         lambda: client.post(
-            f"{base}/api/v1/profiles/batch",
+            f"{pick()}/api/v1/profiles/batch",
             data="{not json",
             headers={"Content-Type": "application/json"},
             timeout=10,
         ),
         lambda: client.get(
-            f"{base}/api/v1/profiles/x", headers={"Authorization": "Bearer nope"}, timeout=10
+            f"{pick()}/api/v1/profiles/x", headers={"Authorization": "Bearer nope"}, timeout=10
         ),
-        lambda: client.get(f"{base}/auth/shop", params={"token": "a.b.c"}, timeout=10),
+        lambda: client.get(f"{pick()}/auth/shop", params={"token": "a.b.c"}, timeout=10),
     ]
     while not stop.is_set():
         for call in calls:
@@ -207,7 +217,7 @@ def junk(base: str, stop: threading.Event, recorder: Recorder) -> None:
         time.sleep(0.05)
 
 
-def flood(base: str, recorder: Recorder) -> None:
+def flood(pick: Callable[[], str], recorder: Recorder) -> None:
     """One address sends far more survey writes than its limit allows."""
     browser = requests.Session()
     browser.headers["X-Forwarded-For"] = "198.51.100.66"
@@ -215,7 +225,7 @@ def flood(base: str, recorder: Recorder) -> None:
         page = timed(
             recorder,
             "flood: open survey",
-            lambda: browser.get(f"{base}/surveys/about-you", timeout=10),
+            lambda: browser.get(f"{pick()}/surveys/about-you", timeout=10),
         )
         if page is None or page.status_code != 200:
             continue
@@ -224,7 +234,7 @@ def flood(base: str, recorder: Recorder) -> None:
             recorder,
             "flood: submit",
             lambda: browser.post(
-                f"{base}/surveys/about-you", data=data, allow_redirects=False, timeout=10
+                f"{pick()}/surveys/about-you", data=data, allow_redirects=False, timeout=10
             ),
         )
 
@@ -296,30 +306,41 @@ def main() -> None:
     )
 
     folder = Path(tempfile.mkdtemp())
-    port = 8700 + secrets.randbelow(200)
-    base = f"http://127.0.0.1:{port}"
-    server = start_gunicorn("wsgi:app", port, env, folder / "gunicorn.log")
-    wait_ready(f"{base}/readyz", {})
+    # Two instances, as behind a load balancer: every request goes to the next one in turn.
+    ports = [8700 + secrets.randbelow(100), 8800 + secrets.randbelow(100)]
+    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    servers = [
+        start_gunicorn("wsgi:app", port, env, folder / f"gunicorn-{n}.log")
+        for n, port in enumerate(ports)
+    ]
+    for base in bases:
+        wait_ready(f"{base}/readyz", {})
+    turns, turn_lock = itertools.cycle(bases), threading.Lock()
+
+    def pick() -> str:
+        with turn_lock:
+            return next(turns)
+
     recorder, acknowledged, stop = Recorder(), [], threading.Event()
     threads = [
         threading.Thread(
-            target=shopper, args=(base, stop, recorder, acknowledged, env["SECRET_KEY"])
+            target=shopper, args=(pick, stop, recorder, acknowledged, env["SECRET_KEY"])
         )
         for _ in range(4)
     ]
     threads += [
-        threading.Thread(target=recommender, args=(base, stop, recorder, token, subjects))
+        threading.Thread(target=recommender, args=(pick, stop, recorder, token, subjects))
         for _ in range(2)
     ]
-    threads += [threading.Thread(target=product_manager, args=(base, stop, recorder))]
-    threads += [threading.Thread(target=junk, args=(base, stop, recorder))]
+    threads += [threading.Thread(target=product_manager, args=(pick, stop, recorder))]
+    threads += [threading.Thread(target=junk, args=(pick, stop, recorder))]
     for thread in threads:
         thread.start()
     events = []
     load_started = time.monotonic()
     if args.faults:
         time.sleep(args.duration * 0.25)
-        victim = children(server.pid)[0]
+        victim = children(servers[0].pid)[0]
         os.kill(victim, signal.SIGKILL)
         events.append(f"{time.monotonic() - load_started:5.1f} s  SIGKILL gunicorn worker {victim}")
         time.sleep(args.duration * 0.25)
@@ -333,7 +354,7 @@ def main() -> None:
         events.append(
             f"{time.monotonic() - load_started:5.1f} s  flooding the survey from one address"
         )
-        flood(base, recorder)
+        flood(pick, recorder)
         time.sleep(max(0.0, args.duration - (time.monotonic() - load_started)))
     else:
         time.sleep(args.duration)
@@ -341,8 +362,10 @@ def main() -> None:
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - load_started
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    for server in servers:
+        server.send_signal(signal.SIGTERM)
+    for server in servers:
+        server.wait(timeout=30)
 
     stored = stored_hashes(binds["answers"])
     lost = [h for h in acknowledged if h not in stored]
@@ -354,10 +377,10 @@ def main() -> None:
         text=True,
         check=False,
     )
-    log_text = (folder / "gunicorn.log").read_text()
+    log_text = "".join((folder / f"gunicorn-{n}.log").read_text() for n in range(len(servers)))
 
     print(
-        f"load: {elapsed:.0f} s, gunicorn 4 sync workers, PostgreSQL + Redis, {'with' if args.faults else 'no'} faults"
+        f"load: {elapsed:.0f} s, 2 gunicorn instances x 4 sync workers, PostgreSQL + Redis, {'with' if args.faults else 'no'} faults"
     )
     for line in events:
         print("  " + line)
