@@ -1,24 +1,12 @@
-"""A live server for the dashboard's browser tests (the lead's shared fixture will replace it)."""
+"""The dashboard in the shared Chromium, served with the app it is given."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 from collections.abc import Iterator
 
 import pytest
 from werkzeug.serving import make_server
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--headless",
-]
 
 
 @pytest.fixture
@@ -36,17 +24,9 @@ def live_server(make_app) -> Iterator[tuple[str, object]]:  # type: ignore[no-un
 
 
 @pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
-        if os.environ.get("REQUIRE_BROWSER") == "1":
-            pytest.fail("Chromium is required (REQUIRE_BROWSER=1) but not installed")
-        pytest.skip("Chromium is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        try:
-            yield page
-        finally:
-            browser.close()
+def browser_page(browser):  # type: ignore[no-untyped-def]
+    """A wide page in the shared Chromium (tests/browser/conftest.py)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    yield page
+    context.close()
