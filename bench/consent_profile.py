@@ -21,7 +21,7 @@ from cryptography.fernet import Fernet
 
 from surveys import clock, create_app
 from surveys.extensions import db
-from surveys.services import answers, catalogue, shop_tokens
+from surveys.services import answers, catalogue, profiles, shop_tokens
 from surveys.services import consent as consent_service
 from surveys.services.respondents import new_key, respondent_hash
 
@@ -82,7 +82,7 @@ def main() -> None:
         for _ in range(args.reads):
             subject = f"cust-{random.randrange(args.subjects)}"
             started = time.perf_counter()
-            profile = consent_service.profile_of(db.session, subject, cipher)
+            profile = profiles.profile_of(db.session, subject, cipher)
             reads.append(time.perf_counter() - started)
             assert profile is not None
         db.session.rollback()

@@ -11,7 +11,7 @@ from surveys.extensions import csrf, limiter
 bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
-from surveys.api import auth  # noqa: E402
+from surveys.api import auth, connections  # noqa: E402, F401
 
 # One budget per client for the whole API, counted by client name (in Redis when configured,
 # so that every worker counts together). Requests without a valid token are refused before

@@ -1,7 +1,8 @@
 """Bearer tokens (RFC 6750): who is calling, and may they do this?
 
-The caller is looked up once per request (one indexed query on the token's hash) and kept
-in ``g``, so that the rate limiter, which runs first, and the views share the lookup.
+The caller is looked up once per request (one indexed query on the token's hash, on the
+request's autocommit connection) and kept in ``g``, so that the rate limiter, which runs
+first, and the views share the lookup.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from typing import Any, TypeVar
 
 from flask import abort, g, request
 
-from surveys.api import bp
+from surveys.api import bp, connections
 from surveys.api.problems import problem
-from surveys.extensions import db
 from surveys.services import api_clients
 from surveys.services.api_clients import Caller
 
@@ -37,7 +37,7 @@ def caller() -> Caller | None:
     """The authenticated client of this request, or None (looked up at most once)."""
     if "api_caller" not in g:
         token = _bearer_token()
-        g.api_caller = api_clients.authenticate(db.session, token) if token else None
+        g.api_caller = api_clients.authenticate(connections.identity(), token) if token else None
     return g.api_caller  # type: ignore[no-any-return]
 
 

@@ -12,15 +12,15 @@ import yaml
 from flask import Response, abort, current_app, request
 
 from surveys import clock
-from surveys.api import bp
+from surveys.api import bp, connections
 from surveys.api.auth import caller, requires
 from surveys.api.problems import problem
 from surveys.extensions import db
 from surveys.models.api import CHANGES_READ, PROFILES_READ
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import consent as consent_service
-from surveys.services import profile_changes
-from surveys.services.consent import Profile
+from surveys.services import profile_changes, profiles
+from surveys.services.profiles import Profile
 
 JSON = "application/json"
 #: The most subjects one batch request may ask for.
@@ -119,28 +119,28 @@ def _cipher() -> consent_service.LinkCipher:
     return consent_service.cipher_for(current_app.config["LINK_ENCRYPTION_KEY"])
 
 
+def _profiles_of(subjects: list[str]) -> dict[str, Profile]:
+    return profiles.profiles_of(connections.identity(), connections.answers(), subjects, _cipher())
+
+
 def _log_reads(found: dict[str, Profile]) -> None:
-    """Every profile given out goes into its shopper's access log, in this transaction."""
+    """Every profile given out goes into its shopper's access log, committed before the
+    response is sent: a read that could not be logged is a 503, not a silent read."""
     client = caller()
     if found and client is not None:
-        consent_service.record_profile_reads(
-            db.session,
+        profiles.record_reads(
+            connections.identity(),
             client.name,
             [(subject, profile.attributes) for subject, profile in found.items()],
             clock.now(),
         )
-    db.session.commit()
 
 
 @bp.get("/v1/profiles/<path:subject>")
 @requires(PROFILES_READ)
 def profile(subject: str) -> Response:
     _only_params()
-    found = (
-        consent_service.profiles_of(db.session, [subject], _cipher())
-        if _could_exist(subject)
-        else {}
-    )
+    found = _profiles_of([subject]) if _could_exist(subject) else {}
     if subject not in found:
         # The same answer for "never seen", "no consent" and "consent but nothing to share".
         return problem(404, NOT_FOUND)
@@ -158,7 +158,7 @@ def profile(subject: str) -> Response:
 def profiles_batch() -> Response:
     _only_params()
     subjects = _batch_subjects()
-    found = consent_service.profiles_of(db.session, subjects, _cipher()) if subjects else {}
+    found = _profiles_of(subjects) if subjects else {}
     _log_reads(found)
     return _json(
         {"profiles": [_profile_json(s, found[s]) for s in subjects if s in found]},

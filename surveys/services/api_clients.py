@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiClient, WebhookDelivery
@@ -151,11 +151,12 @@ def revoke(session: Session, name: str, now: datetime) -> ApiClient:
     return client
 
 
-def authenticate(session: Session, token: str) -> Caller | None:
-    """The client holding ``token``, or None if it is unknown or revoked (one indexed query)."""
+def authenticate(identity: Connection, token: str) -> Caller | None:
+    """The client holding ``token``, or None if it is unknown or revoked (one indexed query).
+
+    No cache: a revoked token is refused from the very next request, in every worker."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    identity = session.connection(bind_arguments={"mapper": ApiClient})
     row = identity.execute(_FIND_CALLER, {"token_hash": hash_token(token)}).first()
     if row is None:
         return None

@@ -18,26 +18,20 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
-from sqlalchemy import bindparam, delete, func, insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from surveys import reference
 from surveys.models import (
-    ANSWER_COLUMNS,
     ConsentLink,
     ConsentRecord,
-    ProfileChange,
-    ProfileRead,
-    Response,
-    Survey,
 )
 from surveys.models.api import UPDATED
 from surveys.models.api import WITHDRAWN as WITHDRAWN_EVENT
@@ -282,188 +276,6 @@ def linked_respondent_hash(session: Session, subject: str, cipher: LinkCipher) -
     if link is None:
         return None
     return cipher.respondent_hash_of(link.encrypted_key)
-
-
-@dataclass(frozen=True, slots=True)
-class Profile:
-    """What personalisation may use: the latest answer to each consented attribute."""
-
-    #: Question key -> stored code, only for consented attributes that have an answer.
-    attributes: dict[str, str]
-    notice_version: str
-    #: When the shopper last gave or changed the consent.
-    consent_changed_at: datetime
-    #: The most recent day any of the returned answers was given or changed.
-    answers_updated_on: date
-    #: When the profile last changed: the consent, or an answer it covers (the change feed).
-    changed_at: datetime
-
-
-def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | None:
-    """The profile of ``subject``: None when there is nothing to give.
-
-    "No consent", "consent but no answers" and "unknown subject" all return None, so that a
-    caller cannot tell them apart. A "Prefer not to say" answer is the shopper's latest word
-    on that attribute and so hides older answers to it.
-    """
-    return profiles_of(session, [subject], cipher).get(subject)
-
-
-def _profile_statements() -> tuple[Any, Any]:
-    """The two hot-path queries, built once: Core tables, an expanding parameter for the
-    subjects (or respondent hashes), so that each request only binds values."""
-    links, records = ConsentLink.__table__, ConsentRecord.__table__
-    changes, responses = ProfileChange.__table__, Response.__table__
-    newest_record = (
-        select(func.max(records.c.given_at))
-        .where(records.c.subject == links.c.subject)
-        .correlate(links)
-        .scalar_subquery()
-    )
-    newest_event = (
-        select(func.max(changes.c.at))
-        .where(changes.c.subject == links.c.subject)
-        .correlate(links)
-        .scalar_subquery()
-    )
-    consents = (
-        select(
-            links.c.subject,
-            links.c.encrypted_key,
-            records.c.attributes,
-            records.c.notice_version,
-            records.c.given_at,
-            newest_event,
-        )
-        .join(records, records.c.subject == links.c.subject)
-        .where(
-            links.c.subject.in_(bindparam("subjects", expanding=True)),
-            records.c.given_at == newest_record,
-            records.c.status == GIVEN,
-        )
-    )
-    surveys = Survey.__table__
-    answers = (
-        select(
-            responses.c.respondent_hash,
-            responses.c.updated_on,
-            *(responses.c[column] for column in ANSWER_COLUMNS.values()),
-        )
-        .join(surveys, surveys.c.id == responses.c.survey_id)
-        .where(responses.c.respondent_hash.in_(bindparam("hashes", expanding=True)))
-        .order_by(responses.c.updated_on.desc(), responses.c.submitted_on.desc(), surveys.c.slug)
-    )
-    return consents, answers
-
-
-_CONSENTS, _ANSWERS = _profile_statements()
-
-
-def profiles_of(
-    session: Session, subjects: Sequence[str], cipher: LinkCipher
-) -> dict[str, Profile]:
-    """The profiles of those ``subjects`` that have one, in two queries whatever their number.
-
-    This is the profile API's hot path: one query to the identity store (each subject's link
-    and newest consent record, and its newest change-feed event) and one to the answers store,
-    run as prepared Core statements on the session's connections (same transaction).
-    """
-    if not subjects:
-        return {}
-    identity = session.connection(bind_arguments={"mapper": ConsentLink})
-    consents = identity.execute(_CONSENTS, {"subjects": list(subjects)}).all()
-    if not consents:
-        return {}
-    hashes = {row[0]: cipher.respondent_hash_of(row[1]) for row in consents}
-    answers: dict[str, list[Any]] = {}
-    store = session.connection(bind_arguments={"mapper": Response})
-    for row in store.execute(_ANSWERS, {"hashes": list(set(hashes.values()))}):
-        answers.setdefault(row[0], []).append(row)
-    profiles: dict[str, Profile] = {}
-    for subject, _key, attributes, notice_version, given_at, event_at in consents:
-        profile = _profile(
-            answers.get(hashes[subject], []), attributes, notice_version, given_at, event_at
-        )
-        if profile is not None:
-            profiles[subject] = profile
-    return profiles
-
-
-#: Position of each question's answer in a row of :func:`profiles_of`'s answers query.
-_ANSWER_INDEX = {key: index for index, key in enumerate(ANSWER_COLUMNS, start=2)}
-
-
-def _profile(
-    rows: list[Any],
-    attributes: list[str],
-    notice_version: str,
-    given_at: datetime,
-    event_at: datetime | None,
-) -> Profile | None:
-    values: dict[str, str] = {}
-    days: dict[str, date] = {}
-    for key in attributes:
-        for row in rows:
-            code = row[_ANSWER_INDEX[key]]
-            if code is not None:
-                if code != reference.PREFER_NOT_TO_SAY:
-                    values[key], days[key] = code, row[1]
-                break
-    lga = values.get("lga")
-    if lga is not None and not lga.startswith(f"{values.get('state')}-"):
-        # An LGA from another survey than the state would reveal a state the shopper withheld.
-        del values["lga"], days["lga"]
-    if not values:
-        return None
-    return Profile(
-        attributes={key: values[key] for key in QUESTION_KEYS if key in values},
-        notice_version=notice_version,
-        consent_changed_at=given_at,
-        answers_updated_on=max(days.values()),
-        changed_at=max(given_at, event_at) if event_at is not None else given_at,
-    )
-
-
-def record_profile_read(
-    session: Session, subject: str, client: str, attributes: Iterable[str], now: datetime
-) -> ProfileRead:
-    """Log a read of ``subject``'s profile by an API client, for the shopper to see."""
-    read = ProfileRead(subject=subject, client=client, attributes=list(attributes), read_at=now)
-    session.add(read)
-    session.flush()
-    return read
-
-
-def record_profile_reads(
-    session: Session, client: str, reads: Iterable[tuple[str, Iterable[str]]], now: datetime
-) -> None:
-    """Log many reads at once (subject, attributes returned): one statement for a batch."""
-    rows = [
-        {"subject": subject, "client": client, "attributes": list(keys), "read_at": now}
-        for subject, keys in reads
-    ]
-    if rows:
-        identity = session.connection(bind_arguments={"mapper": ProfileRead})
-        identity.execute(_INSERT_READ, rows)
-
-
-_INSERT_READ = insert(ProfileRead.__table__)
-
-
-def profile_reads(session: Session, subject: str) -> list[ProfileRead]:
-    return list(
-        session.scalars(
-            select(ProfileRead)
-            .where(ProfileRead.subject == subject)
-            .order_by(ProfileRead.read_at.desc())
-        )
-    )
-
-
-def forget_profile_reads(session: Session, subject: str) -> int:
-    result = session.execute(delete(ProfileRead).where(ProfileRead.subject == subject))
-    session.flush()
-    return int(result.rowcount)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from surveys.models import ConsentRecord, Dismissal, ProfileRead, Response
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
+from surveys.services import profiles
 from surveys.services.consent import Controller, LinkCipher
 
 
@@ -45,7 +46,7 @@ def gather(
         return data
     data.consent = consent_service.current(session, subject)
     data.history = consent_service.history(session, subject)
-    data.reads = consent_service.profile_reads(session, subject)
+    data.reads = profiles.reads_of(session, subject)
     linked_hash = consent_service.linked_respondent_hash(session, subject, cipher)
     if linked_hash is not None and linked_hash == browser_hash:
         data.browser_is_linked = True
@@ -126,7 +127,7 @@ def delete_everything(
             cipher=cipher,
             now=now,
         )
-        consent_service.forget_profile_reads(session, subject)
+        profiles.forget_reads(session, subject)
     if browser_hash is not None:
         answer_service.delete_answers(session, browser_hash)
         session.execute(delete(Dismissal).where(Dismissal.respondent_hash == browser_hash))

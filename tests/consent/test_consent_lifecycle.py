@@ -9,6 +9,7 @@ import pytest
 from consent_helpers import ABOUT_YOU, csrf_token
 from cryptography.fernet import Fernet
 
+from surveys.services import profiles
 from surveys.services.respondents import respondent_hash
 
 
@@ -248,7 +249,7 @@ def test_consenting_before_answering_links_this_browsers_future_answers(app, cus
         from surveys.services import consent
 
         cipher = consent.cipher_for(app.config["LINK_ENCRYPTION_KEY"])
-        assert consent.profile_of(db.session, "cust-15", cipher).attributes == {"gender": "female"}
+        assert profiles.profile_of(db.session, "cust-15", cipher).attributes == {"gender": "female"}
 
 
 def post_without_token(customer, url, data):
@@ -349,11 +350,8 @@ def test_my_page_shows_answers_consents_history_and_profile_reads(app, customer)
     with app.app_context():
         from surveys import clock
         from surveys.extensions import db
-        from surveys.services import consent
 
-        consent.record_profile_read(
-            db.session, "cust-20", "recommendations", ["state"], clock.now()
-        )
+        profiles.record_read(db.session, "cust-20", "recommendations", ["state"], clock.now())
         db.session.commit()
     me = customer.me()
     assert "Ikeja" in me and "25–34" in me
@@ -369,11 +367,8 @@ def test_export_has_answers_consents_receipts_and_reads(app, customer, store):
     with app.app_context():
         from surveys import clock
         from surveys.extensions import db
-        from surveys.services import consent
 
-        consent.record_profile_read(
-            db.session, "cust-21", "recommendations", ["gender"], clock.now()
-        )
+        profiles.record_read(db.session, "cust-21", "recommendations", ["gender"], clock.now())
         db.session.commit()
     page = customer.client.get("/me/export.json")
     assert page.status_code == 200 and page.headers["Content-Disposition"].startswith("attachment")
@@ -398,11 +393,8 @@ def test_delete_everything_removes_answers_link_and_reads_but_keeps_consent_proo
         from surveys import clock
         from surveys.extensions import db
         from surveys.models import ProfileRead
-        from surveys.services import consent
 
-        consent.record_profile_read(
-            db.session, "cust-22", "recommendations", ["state"], clock.now()
-        )
+        profiles.record_read(db.session, "cust-22", "recommendations", ["state"], clock.now())
         db.session.commit()
     page = customer.client.post(
         "/me/delete", data={"csrf_token": csrf_token(customer.client.get("/me"))}

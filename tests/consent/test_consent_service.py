@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from surveys.extensions import db
 from surveys.models import ConsentLink, ConsentRecord, Response
 from surveys.models.identity import AppendOnlyViolation
-from surveys.services import answers, catalogue
+from surveys.services import answers, catalogue, profiles
 from surveys.services import consent as consent_service
 from surveys.services.respondents import new_key, respondent_hash
 
@@ -36,7 +36,7 @@ def test_the_profile_is_the_latest_answer_to_each_consented_attribute_across_sur
     answer(session, "where-you-shop", key, {"state": "NG-KN"}, date(2026, 3, 1))
     consent_service.give(session, "s1", ["state", "gender", "age_band"], "privacy-page", key,
                          cipher, NOW)  # fmt: skip
-    profile = consent_service.profile_of(session, "s1", cipher)
+    profile = profiles.profile_of(session, "s1", cipher)
     # State from the later survey; gender from the only one that asked; no age band answered.
     assert profile.attributes == {"state": "NG-KN", "gender": "male"}
     assert profile.notice_version == consent_service.NOTICE_VERSION
@@ -50,7 +50,7 @@ def test_the_profile_leaves_out_attributes_not_consented_to(ctx):
     answer(session, "about-you", key, {"state": "NG-LA", "income_band": "income_below_70k"},
            date(2026, 1, 1))  # fmt: skip
     consent_service.give(session, "s2", ["income_band"], "privacy-page", key, cipher, NOW)
-    assert consent_service.profile_of(session, "s2", cipher).attributes == {
+    assert profiles.profile_of(session, "s2", cipher).attributes == {
         "income_band": "income_below_70k"
     }
 
@@ -61,7 +61,7 @@ def test_prefer_not_to_say_is_the_latest_word_and_hides_older_answers(ctx):
     answer(session, "about-you", key, {"state": "NG-LA", "gender": "female"}, date(2026, 1, 1))
     answer(session, "where-you-shop", key, {"state": "prefer_not_to_say"}, date(2026, 2, 1))
     consent_service.give(session, "s3", ["state", "gender"], "privacy-page", key, cipher, NOW)
-    assert consent_service.profile_of(session, "s3", cipher).attributes == {"gender": "female"}
+    assert profiles.profile_of(session, "s3", cipher).attributes == {"gender": "female"}
 
 
 def test_an_lga_is_never_given_outside_the_state_given(ctx):
@@ -71,7 +71,7 @@ def test_an_lga_is_never_given_outside_the_state_given(ctx):
     answer(session, "about-you", key, {"state": "NG-LA", "lga": "NG-LA-11"}, date(2026, 1, 1))
     answer(session, "where-you-shop", key, {"state": "NG-KN"}, date(2026, 2, 1))
     consent_service.give(session, "s4", ["state", "lga"], "privacy-page", key, cipher, NOW)
-    assert consent_service.profile_of(session, "s4", cipher).attributes == {"state": "NG-KN"}
+    assert profiles.profile_of(session, "s4", cipher).attributes == {"state": "NG-KN"}
 
 
 def test_no_consent_no_answers_and_unknown_subjects_all_give_none(ctx):
@@ -79,8 +79,8 @@ def test_no_consent_no_answers_and_unknown_subjects_all_give_none(ctx):
     key = new_key()
     consent_service.give(session, "no-answers", ["state"], "privacy-page", key, cipher, NOW)
     answer(session, "about-you", key, {"gender": "male"}, date(2026, 1, 1))  # not consented
-    assert consent_service.profile_of(session, "no-answers", cipher) is None
-    assert consent_service.profile_of(session, "never-seen", cipher) is None
+    assert profiles.profile_of(session, "no-answers", cipher) is None
+    assert profiles.profile_of(session, "never-seen", cipher) is None
 
 
 def test_withdrawal_ends_the_profile_at_once(ctx):
@@ -89,7 +89,7 @@ def test_withdrawal_ends_the_profile_at_once(ctx):
     answer(session, "about-you", key, {"state": "NG-LA"}, date(2026, 1, 1))
     consent_service.give(session, "s5", ["state"], "privacy-page", key, cipher, NOW)
     consent_service.withdraw(session, "s5", False, "privacy-page", cipher, NOW)
-    assert consent_service.profile_of(session, "s5", cipher) is None
+    assert profiles.profile_of(session, "s5", cipher) is None
     assert consent_service.linked_respondent_hash(session, "s5", cipher) is None
     assert session.scalars(select(ConsentLink)).all() == []
 
@@ -149,9 +149,9 @@ def test_naive_times_are_refused_by_the_identity_store(ctx):
 
 def test_profile_reads_are_logged_newest_first(ctx):
     session, _ = ctx
-    consent_service.record_profile_read(session, "s10", "recs", ["state"], NOW)
-    consent_service.record_profile_read(session, "s10", "recs", ["gender"], NOW + timedelta(1))
-    reads = consent_service.profile_reads(session, "s10")
+    profiles.record_read(session, "s10", "recs", ["state"], NOW)
+    profiles.record_read(session, "s10", "recs", ["gender"], NOW + timedelta(1))
+    reads = profiles.reads_of(session, "s10")
     assert [read.attributes for read in reads] == [["gender"], ["state"]]
     assert reads[0].read_at.tzinfo is not None
 
@@ -166,7 +166,7 @@ def test_a_second_encryption_key_can_be_added_to_rotate_keys(app, ctx):
     rotated = consent_service.LinkCipher(
         f"{Fernet.generate_key().decode()},{app.config['LINK_ENCRYPTION_KEY']}"
     )
-    assert consent_service.profile_of(session, "s11", rotated).attributes == {"state": "NG-LA"}
+    assert profiles.profile_of(session, "s11", rotated).attributes == {"state": "NG-LA"}
 
 
 def test_the_answers_store_has_no_column_that_could_name_a_person():

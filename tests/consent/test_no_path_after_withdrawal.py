@@ -20,7 +20,7 @@ from surveys.extensions import db
 from surveys.models import Response
 from surveys.models.identity import IDENTITY
 from surveys.services import answers as answer_service
-from surveys.services import catalogue, my_data
+from surveys.services import catalogue, my_data, profiles
 from surveys.services import consent as consent_service
 from surveys.services.respondents import new_key, respondent_hash
 
@@ -98,7 +98,7 @@ def test_after_withdrawal_no_query_path_from_a_subject_reaches_any_answer(
         # Every service that starts from a subject finds nothing.
         assert consent_service.current(session, subject) is None
         assert consent_service.linked_respondent_hash(session, subject, cipher) is None
-        assert consent_service.profile_of(session, subject, cipher) is None
+        assert profiles.profile_of(session, subject, cipher) is None
         found = my_data.gather(session, subject, None, cipher)
         assert found.browser_responses == [] and found.linked_responses == []
 

@@ -1,0 +1,224 @@
+"""Profiles: what the profile API may give out about a subject, and the log of who read it.
+
+A profile is the latest answer to each attribute the subject consented to share. Reading
+profiles is the recommendation service's hot path, so :func:`profiles_of` runs two prepared
+Core statements on plain connections, one per store (``surveys.api.connections`` hands the
+API autocommit ones), and costs the same two round trips for one subject or a hundred. The
+rest of the app reads through its ORM session with :func:`profile_of`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from surveys import reference
+from surveys.models import (
+    ANSWER_COLUMNS,
+    ConsentLink,
+    ConsentRecord,
+    ProfileChange,
+    ProfileRead,
+    Response,
+    Survey,
+)
+from surveys.models.identity import GIVEN
+from surveys.questions import QUESTION_KEYS
+from surveys.services.consent import LinkCipher
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """What personalisation may use: the latest answer to each consented attribute."""
+
+    #: Question key -> stored code, only for consented attributes that have an answer.
+    attributes: dict[str, str]
+    notice_version: str
+    #: When the shopper last gave or changed the consent.
+    consent_changed_at: datetime
+    #: The most recent day any of the returned answers was given or changed.
+    answers_updated_on: date
+    #: When the profile last changed: the consent, or an answer it covers (the change feed).
+    changed_at: datetime
+
+
+def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | None:
+    """The profile of ``subject``: None when there is nothing to give.
+
+    "No consent", "consent but no answers" and "unknown subject" all return None, so that a
+    caller cannot tell them apart. A "Prefer not to say" answer is the shopper's latest word
+    on that attribute and so hides older answers to it.
+    """
+    identity = session.connection(bind_arguments={"mapper": ConsentLink})
+    answers = session.connection(bind_arguments={"mapper": Response})
+    return profiles_of(identity, answers, [subject], cipher).get(subject)
+
+
+def _statements(many: bool) -> tuple[Select[Any], Select[Any]]:
+    """The two queries, built once. One subject is matched with ``=``; several with an
+    expanding ``IN``, which SQLAlchemy re-renders on every call, so singles skip it."""
+    links, records = ConsentLink.__table__, ConsentRecord.__table__
+    changes, responses = ProfileChange.__table__, Response.__table__
+    newest_record = (
+        select(func.max(records.c.given_at))
+        .where(records.c.subject == links.c.subject)
+        .correlate(links)
+        .scalar_subquery()
+    )
+    newest_event = (
+        select(func.max(changes.c.at))
+        .where(changes.c.subject == links.c.subject)
+        .correlate(links)
+        .scalar_subquery()
+    )
+    consents = (
+        select(
+            links.c.subject,
+            links.c.encrypted_key,
+            records.c.attributes,
+            records.c.notice_version,
+            records.c.given_at,
+            newest_event,
+        )
+        .join(records, records.c.subject == links.c.subject)
+        .where(
+            links.c.subject.in_(bindparam("subjects", expanding=True))
+            if many
+            else links.c.subject == bindparam("subjects"),
+            records.c.given_at == newest_record,
+            records.c.status == GIVEN,
+        )
+    )
+    surveys = Survey.__table__
+    answers = (
+        select(
+            responses.c.respondent_hash,
+            responses.c.updated_on,
+            *(responses.c[column] for column in ANSWER_COLUMNS.values()),
+        )
+        .join(surveys, surveys.c.id == responses.c.survey_id)
+        .where(
+            responses.c.respondent_hash.in_(bindparam("hashes", expanding=True))
+            if many
+            else responses.c.respondent_hash == bindparam("hashes")
+        )
+        .order_by(responses.c.updated_on.desc(), responses.c.submitted_on.desc(), surveys.c.slug)
+    )
+    return consents, answers
+
+
+_ONE = _statements(many=False)
+_MANY = _statements(many=True)
+
+
+def profiles_of(
+    identity: Connection, answers: Connection, subjects: Sequence[str], cipher: LinkCipher
+) -> dict[str, Profile]:
+    """The profiles of those ``subjects`` that have one, in two queries whatever their number:
+    each subject's link, newest consent record and newest change-feed event from the identity
+    store, then the linked answers from the answers store."""
+    if not subjects:
+        return {}
+    many = len(subjects) > 1
+    consents_query, answers_query = _MANY if many else _ONE
+    consents = identity.execute(
+        consents_query, {"subjects": list(subjects) if many else subjects[0]}
+    ).all()
+    if not consents:
+        return {}
+    hashes = {row[0]: cipher.respondent_hash_of(row[1]) for row in consents}
+    wanted = list(set(hashes.values()))
+    rows_by_hash: dict[str, list[Any]] = {}
+    for row in answers.execute(answers_query, {"hashes": wanted if many else wanted[0]}):
+        rows_by_hash.setdefault(row[0], []).append(row)
+    profiles: dict[str, Profile] = {}
+    for subject, _key, attributes, notice_version, given_at, event_at in consents:
+        profile = _profile(
+            rows_by_hash.get(hashes[subject], []), attributes, notice_version, given_at, event_at
+        )
+        if profile is not None:
+            profiles[subject] = profile
+    return profiles
+
+
+#: Position of each question's answer in a row of the answers query.
+_ANSWER_INDEX = {key: index for index, key in enumerate(ANSWER_COLUMNS, start=2)}
+
+
+def _profile(
+    rows: list[Any],
+    attributes: list[str],
+    notice_version: str,
+    given_at: datetime,
+    event_at: datetime | None,
+) -> Profile | None:
+    values: dict[str, str] = {}
+    days: dict[str, date] = {}
+    for key in attributes:
+        for row in rows:
+            code = row[_ANSWER_INDEX[key]]
+            if code is not None:
+                if code != reference.PREFER_NOT_TO_SAY:
+                    values[key], days[key] = code, row[1]
+                break
+    lga = values.get("lga")
+    if lga is not None and not lga.startswith(f"{values.get('state')}-"):
+        # An LGA from another survey than the state would reveal a state the shopper withheld.
+        del values["lga"], days["lga"]
+    if not values:
+        return None
+    return Profile(
+        attributes={key: values[key] for key in QUESTION_KEYS if key in values},
+        notice_version=notice_version,
+        consent_changed_at=given_at,
+        answers_updated_on=max(days.values()),
+        changed_at=max(given_at, event_at) if event_at is not None else given_at,
+    )
+
+
+_INSERT_READ = insert(ProfileRead.__table__)
+
+
+def record_reads(
+    identity: Connection, client: str, reads: Iterable[tuple[str, Iterable[str]]], now: datetime
+) -> None:
+    """Log reads (subject, attribute keys returned) for their shoppers: one statement, however
+    many. On an autocommit connection the log is committed when this returns."""
+    rows = [
+        {"subject": subject, "client": client, "attributes": list(keys), "read_at": now}
+        for subject, keys in reads
+    ]
+    if rows:
+        identity.execute(_INSERT_READ, rows)
+
+
+def record_read(
+    session: Session, subject: str, client: str, attributes: Iterable[str], now: datetime
+) -> ProfileRead:
+    """Log one read through the ORM session (outside the API's hot path)."""
+    read = ProfileRead(subject=subject, client=client, attributes=list(attributes), read_at=now)
+    session.add(read)
+    session.flush()
+    return read
+
+
+def reads_of(session: Session, subject: str) -> list[ProfileRead]:
+    """Who read ``subject``'s profile and what they got, newest first (shown on /me)."""
+    return list(
+        session.scalars(
+            select(ProfileRead)
+            .where(ProfileRead.subject == subject)
+            .order_by(ProfileRead.read_at.desc())
+        )
+    )
+
+
+def forget_reads(session: Session, subject: str) -> int:
+    result = session.execute(delete(ProfileRead).where(ProfileRead.subject == subject))
+    session.flush()
+    return int(result.rowcount)  # type: ignore[attr-defined]
