@@ -111,7 +111,9 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "SURVEYS_ENV": environment,
         "SECRET_KEY": env.get("SECRET_KEY") or _dev_secret(instance_path, "SECRET_KEY"),
         "SQLALCHEMY_BINDS": binds,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Connections are tested before use only after sitting idle (see extensions.py), and
+        # renewed now and then so that no proxy or firewall idle timeout cuts them first.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_recycle": 1800},
         # A survey submission is a few hundred bytes; anything near this is not a shopper.
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 16 * 1024, minimum=1024),
         # How long "Not now" keeps a survey from being offered again to the same browser.

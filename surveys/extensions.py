@@ -1,6 +1,7 @@
 """Extensions, created once and attached to the app in :func:`surveys.create_app`."""
 
 import sqlite3
+import time
 from typing import Any
 
 from flask_limiter import Limiter
@@ -9,9 +10,10 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import Connection, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 #: Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
 NAMING_CONVENTION = {
@@ -48,6 +50,39 @@ def _sqlite_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> No
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+
+#: A pooled connection left unused for longer than this is tested before it is handed out.
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+@event.listens_for(Pool, "checkin")
+def _note_when_idle(dbapi_connection: Any, connection_record: Any) -> None:
+    connection_record.info["idle_since"] = time.monotonic()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _ping_if_idle_for_long(connection: Connection) -> None:
+    """Test a pooled connection before use, but only when it has sat idle for a while.
+
+    A connection that ran a statement a moment ago is almost surely alive, and pinging it
+    would cost the API a round trip per store per request. One left idle may have been cut
+    by a database restart or an idle timeout in the meantime: that one is pinged, and
+    replaced if dead, so a quiet service recovers by itself. (A restart under load fails
+    the few statements in flight either way: those get a 503 with Retry-After, and
+    SQLAlchemy then discards every connection made before the failure.)
+    """
+    pooled = connection.connection
+    idle_since = pooled.info.get("idle_since")
+    if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+        return
+    dbapi_connection = pooled.dbapi_connection
+    try:
+        connection.dialect.do_ping(dbapi_connection)
+    except connection.dialect.loaded_dbapi.Error as error:
+        if not connection.dialect.is_disconnect(error, dbapi_connection, None):
+            raise
+        connection.invalidate(error)  # the next statement gets a fresh connection
 
 
 # Staff sign-in. No "session protection": it stores a hash of the client's address and
