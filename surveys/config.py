@@ -161,8 +161,10 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "DASHBOARD_NOISE_EPSILON": _float(env, "DASHBOARD_NOISE_EPSILON", 0.5, minimum=0.01),
         # A staff sign-in lasts this long, however active.
         "STAFF_SESSION_HOURS": _int(env, "STAFF_SESSION_HOURS", 12, minimum=1),
-        # Failed sign-ins are counted in a moving window, not reset on the minute.
-        "RATELIMIT_STRATEGY": "moving-window",
+        # A sliding window (the weighted count of this window and the last): no burst at the
+        # turn of the minute, as a fixed window allows, and two counters per key where a
+        # moving window keeps one timestamp per request (600,000 an hour for an API client).
+        "RATELIMIT_STRATEGY": "sliding-window-counter",
     }
 
 
