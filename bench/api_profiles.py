@@ -1,16 +1,18 @@
 """The profile API under gunicorn against a bare Flask endpoint, side by side, in one run.
 
-Run from the repository root (not part of the test suite; it takes about a minute):
+Run from the repository root (not part of the test suite; it takes three to four minutes):
 
     .venv/bin/python bench/api_profiles.py                        # SQLite
     .venv/bin/python bench/api_profiles.py --backend postgresql   # PostgreSQL (local, trust)
 
 It migrates fresh stores, seeds N consenting shoppers with answers, makes an API client, then
-starts two gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app) and
-bench/bare_app.py, which returns a constant JSON body. wrk (Debian's package; installed here
-if missing and running as root) loads each in turn with the same settings: single profile
-reads of random seeded subjects, saturating and at a moderate load, and 100-subject batches.
-Every read goes through auth, the rate limiter and the access log, as in production.
+starts three gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
+bench/bare_app.py, which returns a constant JSON body, and bench/floor_app.py, which runs
+only the read's own four statements on raw connections (the fastest any implementation of
+this design could be). wrk (Debian's package; installed here if missing and running as root)
+loads each in turn with the same settings: single profile reads of random seeded subjects,
+saturating and at a moderate load, and 100-subject batches. Every read of the real app goes
+through auth, the rate limiter and the durable access log, as in production.
 """
 
 from __future__ import annotations
@@ -120,6 +122,9 @@ def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
         for engine in db.engines.values():
             engine.dispose()
     return token, subjects
+
+
+BARE = "bench.bare_app:app"
 
 
 def start_gunicorn(app_path: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
@@ -239,51 +244,48 @@ def main() -> None:
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
 
     auth = {"Authorization": f"Bearer {token}"}
+    ports = {"profile API": 8731, "floor": 8733, "bare Flask": 8732}
+    apps = {"profile API": "wsgi:app", "floor": "bench.floor_app:app", "bare Flask": BARE}
     servers = {
-        "profile API": (
-            "wsgi:app",
-            8731,
-            start_gunicorn("wsgi:app", 8731, env, folder / "app.log"),
-        ),
-        "bare Flask": (
-            "bench.bare_app:app",
-            8732,
-            start_gunicorn("bench.bare_app:app", 8732, env, folder / "bare.log"),
-        ),
+        name: start_gunicorn(apps[name], port, env, folder / f"{port}.log")
+        for name, port in ports.items()
     }
     try:
-        for _, port, _server in servers.values():
+        for port in ports.values():
             wait_ready(f"http://127.0.0.1:{port}/api/v1/profiles/{subjects[0]}", auth)
         single = lua_script(folder, "single", token, subjects, batch=False)
         batch = lua_script(folder, "batch", token, subjects, batch=True)
+        everyone = list(ports)
         scenarios = [
-            ("single reads, saturating", single, args.connections),
-            (f"single reads, moderate ({args.moderate} connections)", single, args.moderate),
-            ("100-subject batches, saturating", batch, args.connections),
-        ]
+            ("single reads, saturating", single, args.connections, everyone),
+            (f"single reads, moderate ({args.moderate} connections)", single, args.moderate,
+             everyone),
+            ("100-subject batches, saturating", batch, args.connections,
+             ["profile API", "bare Flask"]),
+        ]  # fmt: skip
         workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) * 2 + 1))
         print(f"gunicorn.conf.py: {workers} sync workers each; wrk 1 thread, {args.duration} s "
               f"per run; {os.cpu_count()} cores shared by everything")  # fmt: skip
-        print(f"{'scenario':<44} {'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-        for title, script, connections in scenarios:
-            results = {}
-            for name, (_, port, _server) in servers.items():
-                url = f"http://127.0.0.1:{port}"
-                results[name] = run_wrk(wrk, url, script, connections, args.duration)
+        print(f"{'scenario':<44} {'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'of bare':>8}")  # fmt: skip
+        for title, script, connections, names in scenarios:
+            results = {
+                name: run_wrk(wrk, f"http://127.0.0.1:{ports[name]}", script, connections,
+                              args.duration)
+                for name in reversed(names)
+            }  # fmt: skip
+            bare = max(results["bare Flask"].requests_per_second, 1)
+            for name in names:
                 r = results[name]
                 print(f"{title:<44} {name:<12} {r.requests_per_second:>8.0f} "
-                      f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+                      f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests_per_second / bare:>8.0%}"
                       + (f"  ({r.errors} non-2xx!)" if r.errors else ""))  # fmt: skip
-            ratio = results["profile API"].requests_per_second / max(
-                results["bare Flask"].requests_per_second, 1
-            )
-            print(f"{'':<44} {'ratio':<12} {ratio:>8.0%}")
         reads = count_reads(env)
         print(f"access-log rows written during the run: {reads}")
     finally:
-        for _, _, server in servers.values():
+        for server in servers.values():
             server.terminate()
-        for _, _, server in servers.values():
+        for server in servers.values():
             server.wait(30)
 
 
