@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
 from surveys import create_app
+from surveys.api import connections
 from surveys.extensions import db
 from surveys.models import Response, Survey
 from surveys.services import catalogue
@@ -87,6 +88,7 @@ def make_app(database_binds: dict[str, str]) -> Iterator[Callable[..., Flask]]:
 
     yield factory
     for app in made:
+        connections.dispose_engines(app)
         with app.app_context():
             db.session.remove()
             for engine in db.engines.values():

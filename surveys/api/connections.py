@@ -5,15 +5,21 @@ answers, the access-log row). Run each as its own transaction and a read costs j
 statements' round trips: no BEGIN, no COMMIT, no ORM unit of work. The access-log insert is
 still committed, durably, before the response leaves. Everything else in the API (the change
 feed) uses the ORM session as the rest of the app does.
+
+The connections come from engines of their own, made in autocommit once: switching a pooled
+connection to autocommit and back on every request costs more than the statements (on SQLite
+the switch back is a PRAGMA). A sync worker keeps one such connection per store.
 """
 
 from __future__ import annotations
 
-from flask import g
-from sqlalchemy import Connection
+from flask import Flask, current_app, g
+from sqlalchemy import Connection, Engine, create_engine
 
 from surveys.api import bp
 from surveys.extensions import db
+
+_ENGINES = "surveys.api_engines"
 
 
 def identity() -> Connection:
@@ -29,8 +35,27 @@ def answers() -> Connection:
 def _connection(bind: str) -> Connection:
     opened: dict[str, Connection] = g.setdefault("api_connections", {})
     if bind not in opened:
-        opened[bind] = db.engines[bind].connect().execution_options(isolation_level="AUTOCOMMIT")
+        opened[bind] = _engine(current_app, bind).connect()
     return opened[bind]
+
+
+def _engine(app: Flask, bind: str) -> Engine:
+    engines: dict[str, Engine] = app.extensions.setdefault(_ENGINES, {})
+    if bind not in engines:
+        # The app's engine for this store already has the resolved URL and driver settings.
+        url = db.engines[bind].url
+        engines[bind] = create_engine(
+            url,
+            isolation_level="AUTOCOMMIT",
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        )
+    return engines[bind]
+
+
+def dispose_engines(app: Flask) -> None:
+    """Close the API's pooled connections (for tests and tools that drop the stores)."""
+    for engine in app.extensions.pop(_ENGINES, {}).values():
+        engine.dispose()
 
 
 @bp.teardown_request
