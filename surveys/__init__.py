@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from surveys.config import load_config
+from surveys.cookies import SignedCookieSessions
 from surveys.extensions import csrf, db, limiter, login, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # Lean HTML for slow networks: no blank lines left behind by template tags.
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
+    app.session_interface = SignedCookieSessions()
 
     if app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy: take the client address and scheme from its headers.

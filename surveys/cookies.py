@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
+from flask import Flask, current_app
+from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 
@@ -32,3 +34,16 @@ def clear_token_cookie(response: Response, name: str) -> None:
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         samesite="Lax",
     )
+
+
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed cookie session (it holds the CSRF token, or a staff session token),
+    with its signer made once per key rather than on every request."""
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = app.extensions.get("surveys.session_signer")
+        if made is None or made[0] != keys:
+            made = (keys, super().get_signing_serializer(app))
+            app.extensions["surveys.session_signer"] = made
+        return made[1]  # type: ignore[no-any-return]
