@@ -144,6 +144,11 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "SHOPPER_SESSION_HOURS": _int(env, "SHOPPER_SESSION_HOURS", 12, minimum=1),
         # `flask retention purge` deletes anonymous answers not changed for this long.
         "ANSWER_RETENTION_DAYS": _int(env, "ANSWER_RETENTION_DAYS", 730, minimum=1),
+        # ... and profile reads logged longer ago than this (the API logs one per read, so
+        # the log would otherwise grow without end; shoppers see this much history on /me).
+        "PROFILE_READ_RETENTION_DAYS": _int(env, "PROFILE_READ_RETENTION_DAYS", 180, minimum=1),
+        # ... and webhook deliveries whose retries ran out longer ago than this.
+        "FAILED_WEBHOOK_RETENTION_DAYS": _int(env, "FAILED_WEBHOOK_RETENTION_DAYS", 30, minimum=1),
         # Who the consent receipts name as controller, and how to reach them.
         "CONSENT_CONTROLLER": env.get("CONSENT_CONTROLLER", "The shop"),
         "CONSENT_CONTROLLER_CONTACT": env.get("CONSENT_CONTROLLER_CONTACT", ""),

@@ -100,3 +100,43 @@ def test_purge_is_idempotent(app, runner, make_shopper):
     assert "deleted: 1" in first.output
     assert second.exit_code == 0
     assert all(line.endswith(": 0") for line in second.output.splitlines() if "deleted" in line)
+
+
+def test_profile_reads_older_than_the_read_log_period_go_and_recent_ones_stay(app, runner):
+    from surveys.services import profiles
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        profiles.record_read(db.session, "cust-1", "recs", ["state"], now - timedelta(days=181))
+        profiles.record_read(db.session, "cust-1", "recs", ["gender"], now - timedelta(days=179))
+        db.session.commit()
+    result = runner.invoke(args=["retention", "purge"])
+    assert "Profile reads logged over 180 days ago deleted: 1" in result.output
+    with app.app_context():
+        kept = profiles.reads_of(db.session, "cust-1")
+        assert [read.attributes for read in kept] == [["gender"]]
+
+
+def test_webhook_deliveries_given_up_on_long_ago_go_and_others_stay(app, runner):
+    from surveys.models import WebhookDelivery
+    from surveys.models.api import UPDATED
+    from surveys.services import api_clients, profile_changes
+
+    now = datetime.now(UTC)
+    with app.app_context():
+        api_clients.create(
+            db.session, "recs", ["profiles:read", "changes:read"], now, "https://r.example/h"
+        )
+        for subject in ("old-failure", "new-failure", "pending"):
+            profile_changes.record(db.session, subject, UPDATED, now)
+        db.session.commit()
+        deliveries = db.session.scalars(select(WebhookDelivery).order_by(WebhookDelivery.change_id))
+        old, new, _pending = deliveries.all()
+        old.failed_at, old.next_attempt_at = now - timedelta(days=31), None
+        new.failed_at, new.next_attempt_at = now - timedelta(days=29), None
+        db.session.commit()
+    result = runner.invoke(args=["retention", "purge"])
+    assert "Webhook deliveries failed over 30 days ago deleted: 1" in result.output
+    with app.app_context():
+        left = db.session.scalars(select(WebhookDelivery.failed_at.is_(None))).all()
+        assert sorted(left) == [False, True]  # the recent failure and the pending one
