@@ -80,11 +80,21 @@ def _subject_or_stop() -> str:
     return subject
 
 
+#: Profile reads listed on /me; the download has them all.
+READS_SHOWN = 50
+
+
 def _render_me(
     status: int = 200, *, offer: ConsentForm | None = None, error: str | None = None
 ) -> tuple[str, int]:
     subject = signed_in_subject()
-    data = my_data.gather(db.session, subject, respondent_cookie.current_hash_or_none(), _cipher())
+    data = my_data.gather(
+        db.session,
+        subject,
+        respondent_cookie.current_hash_or_none(),
+        _cipher(),
+        reads_limit=READS_SHOWN,
+    )
     shared = list(data.consent.attributes) if data.consent else []
     page = render_template(
         "account/me.html",

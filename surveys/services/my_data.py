@@ -33,12 +33,20 @@ class MyData:
     signed_in: bool = False
     consent: ConsentRecord | None = None
     history: list[ConsentRecord] = field(default_factory=list)
+    #: The newest profile reads (all of them unless ``gather`` was given a limit).
     reads: list[ProfileRead] = field(default_factory=list)
+    reads_total: int = 0
 
 
 def gather(
-    session: Session, subject: str | None, browser_hash: str | None, cipher: LinkCipher
+    session: Session,
+    subject: str | None,
+    browser_hash: str | None,
+    cipher: LinkCipher,
+    reads_limit: int | None = None,
 ) -> MyData:
+    """What the service holds for this browser and signed-in subject. ``reads_limit`` keeps
+    the page light: a recommender on a hot path may read a profile thousands of times."""
     data = MyData(signed_in=subject is not None)
     if browser_hash:
         data.browser_responses = answer_service.responses_of(session, browser_hash)
@@ -46,7 +54,12 @@ def gather(
         return data
     data.consent = consent_service.current(session, subject)
     data.history = consent_service.history(session, subject)
-    data.reads = profiles.reads_of(session, subject)
+    data.reads = profiles.reads_of(session, subject, reads_limit)
+    data.reads_total = (
+        profiles.count_reads(session, subject)
+        if reads_limit is not None and len(data.reads) == reads_limit
+        else len(data.reads)
+    )
     linked_hash = consent_service.linked_respondent_hash(session, subject, cipher)
     if linked_hash is not None and linked_hash == browser_hash:
         data.browser_is_linked = True

@@ -210,15 +210,20 @@ def record_read(
     return read
 
 
-def reads_of(session: Session, subject: str) -> list[ProfileRead]:
+def reads_of(session: Session, subject: str, limit: int | None = None) -> list[ProfileRead]:
     """Who read ``subject``'s profile and what they got, newest first (shown on /me)."""
     return list(
         session.scalars(
             select(ProfileRead)
             .where(ProfileRead.subject == subject)
             .order_by(ProfileRead.read_at.desc())
+            .limit(limit)
         )
     )
+
+
+def count_reads(session: Session, subject: str) -> int:
+    return int(session.scalar(select(func.count()).where(ProfileRead.subject == subject)) or 0)
 
 
 def forget_reads(session: Session, subject: str) -> int:

@@ -359,6 +359,32 @@ def test_my_page_shows_answers_consents_history_and_profile_reads(app, customer)
     assert "recommendations" in me and "Nobody has read your profile" not in me
 
 
+def test_a_much_read_profile_lists_the_latest_reads_and_the_download_has_them_all(app, customer):
+    """A recommender on a hot path reads a profile thousands of times: /me stays light."""
+    customer.sign_in("cust-23")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.consent(["state"])
+    with app.app_context():
+        from datetime import timedelta
+
+        from surveys import clock
+        from surveys.extensions import db
+        from surveys.services.profiles import record_reads
+
+        start = clock.now()
+        identity = db.session.connection(bind_arguments={"bind": db.engines["identity"]})
+        for minute in range(60):
+            record_reads(
+                identity, "recs", [("cust-23", ["state"])], start + timedelta(minutes=minute)
+            )
+        db.session.commit()
+    me = customer.me()
+    assert "The latest 50 of 60 reads." in me
+    assert me.count("<td>recs</td>") == 50
+    assert (start + timedelta(minutes=59)).strftime("%H:%M") in me  # the newest is listed
+    assert len(customer.client.get("/me/export.json").json["profile_reads"]) == 60
+
+
 def test_export_has_answers_consents_receipts_and_reads(app, customer, store):
     customer.sign_in("cust-21")
     customer.submit("about-you", ABOUT_YOU)
