@@ -13,6 +13,9 @@ the switch back is a PRAGMA). A sync worker keeps one such connection per store.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine
 
@@ -30,6 +33,14 @@ def identity() -> Connection:
 def answers() -> Connection:
     """The answers store, read only here."""
     return _connection("answers")
+
+
+@contextmanager
+def transaction(bind: str) -> Iterator[Connection]:
+    """A connection in a transaction, committed at the end of the block: for writing many
+    rows at once (a batch's access log), which autocommit would commit one by one."""
+    with db.engines[bind].begin() as connection:
+        yield connection
 
 
 def _connection(bind: str) -> Connection:

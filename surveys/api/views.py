@@ -127,13 +127,14 @@ def _log_reads(found: dict[str, Profile]) -> None:
     """Every profile given out goes into its shopper's access log, committed before the
     response is sent: a read that could not be logged is a 503, not a silent read."""
     client = caller()
-    if found and client is not None:
-        profiles.record_reads(
-            connections.identity(),
-            client.name,
-            [(subject, profile.attributes) for subject, profile in found.items()],
-            clock.now(),
-        )
+    if not found or client is None:
+        return
+    reads = [(subject, profile.attributes) for subject, profile in found.items()]
+    if len(reads) == 1:
+        profiles.record_reads(connections.identity(), client.name, reads, clock.now())
+    else:
+        with connections.transaction("identity") as identity:
+            profiles.record_reads(identity, client.name, reads, clock.now())
 
 
 @bp.get("/v1/profiles/<path:subject>")

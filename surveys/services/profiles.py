@@ -185,19 +185,20 @@ _INSERT_READ = insert(ProfileRead.__table__)
 
 
 def record_reads(
-    identity: Connection, client: str, reads: Iterable[tuple[str, Iterable[str]]], now: datetime
+    connection: Connection,
+    client: str,
+    reads: Iterable[tuple[str, Iterable[str]]],
+    now: datetime,
 ) -> None:
-    """Log reads (subject, attribute keys returned) for their shoppers in one statement, so
-    that on an autocommit connection a batch is one commit, done when this returns."""
+    """Log reads (subject, attribute keys returned) for their shoppers. On an autocommit
+    connection each row is committed as it is written, so give many reads a connection in a
+    transaction: one commit for the lot."""
     rows = [
         {"subject": subject, "client": client, "attributes": list(keys), "read_at": now}
         for subject, keys in reads
     ]
-    if len(rows) == 1:
-        identity.execute(_INSERT_READ, rows[0])
-    elif rows:
-        # One multi-row INSERT: an executemany would be a commit per row in autocommit.
-        identity.execute(_INSERT_READ.values(rows))
+    if rows:
+        connection.execute(_INSERT_READ, rows)
 
 
 def record_read(
