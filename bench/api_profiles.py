@@ -1,6 +1,6 @@
 """The profile API under gunicorn against a bare Flask endpoint, side by side, in one run.
 
-Run from the repository root (not part of the test suite; it takes three to four minutes):
+Run from the repository root (not part of the test suite; it takes four to seven minutes):
 
     .venv/bin/python bench/api_profiles.py                        # SQLite
     .venv/bin/python bench/api_profiles.py --backend postgresql   # PostgreSQL (local, trust)
