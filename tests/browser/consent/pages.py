@@ -36,10 +36,12 @@ class SurveyPage:
         return self
 
     def choose_state_and_lga(self, state: str, lga: str) -> None:
+        # survey.js follows the state only once it has /lgas.json, and then removes the
+        # no-JavaScript "Show its LGAs" button: wait for that, or a quick choice is missed.
+        # (Locators, not wait_for_function: its eval() is refused by the page's CSP.)
+        self.page.locator("[data-refresh]").wait_for(state="detached")
         self.page.select_option("#state", label=state)
-        self.page.wait_for_function(
-            "document.querySelector('#lga').options.length > 2"
-        )  # the LGA list comes from /lgas.json
+        self.page.locator("#lga option", has_text=lga).first.wait_for(state="attached")
         self.page.select_option("#lga", label=lga)
 
     def choose(self, label: str) -> None:
