@@ -169,6 +169,9 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         # A sliding window (the weighted count of this window and the last): no burst at the
         # turn of the minute, as a fixed window allows, and two counters per key where a
         # moving window keeps one timestamp per request (600,000 an hour for an API client).
+        # It estimates: requests bunched at the end of one window and the start of the next
+        # can get up to twice a limit into one trailing window (the hourly limits still cap
+        # sign-in guessing at 50 an hour).
         "RATELIMIT_STRATEGY": "sliding-window-counter",
     }
 

@@ -10,8 +10,9 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import Connection, MetaData, event
+from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
 
@@ -61,28 +62,29 @@ def _note_when_idle(dbapi_connection: Any, connection_record: Any) -> None:
     connection_record.info["idle_since"] = time.monotonic()
 
 
-@event.listens_for(Engine, "engine_connect")
-def _ping_if_idle_for_long(connection: Connection) -> None:
+@event.listens_for(Pool, "checkout")
+def _ping_if_idle_for_long(dbapi_connection: Any, connection_record: Any, proxy: Any) -> None:
     """Test a pooled connection before use, but only when it has sat idle for a while.
 
     A connection that ran a statement a moment ago is almost surely alive, and pinging it
     would cost the API a round trip per store per request. One left idle may have been cut
-    by a database restart or an idle timeout in the meantime: that one is pinged, and
-    replaced if dead, so a quiet service recovers by itself. (A restart under load fails
-    the few statements in flight either way: those get a 503 with Retry-After, and
-    SQLAlchemy then discards every connection made before the failure.)
+    by a database restart or an idle timeout in the meantime: that one is pinged, and if it
+    is dead the pool throws away every connection as old as it and checks out a new one, so
+    a quiet service recovers by itself. (A restart under load fails the few statements in
+    flight either way: those get a 503 with Retry-After, and the pool is renewed then.)
     """
-    pooled = connection.connection
-    idle_since = pooled.info.get("idle_since")
+    idle_since = connection_record.info.get("idle_since")
     if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
         return
-    dbapi_connection = pooled.dbapi_connection
     try:
-        connection.dialect.do_ping(dbapi_connection)
-    except connection.dialect.loaded_dbapi.Error as error:
-        if not connection.dialect.is_disconnect(error, dbapi_connection, None):
-            raise
-        connection.invalidate(error)  # the next statement gets a fresh connection
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        dbapi_connection.rollback()  # end the transaction the ping may have opened
+    except Exception as error:  # any failure: this connection cannot be trusted
+        raise InvalidatePoolError() from error
 
 
 # Staff sign-in. No "session protection": it stores a hash of the client's address and

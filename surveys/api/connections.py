@@ -8,16 +8,19 @@ feed) uses the ORM session as the rest of the app does.
 
 The connections come from engines of their own, made in autocommit once: switching a pooled
 connection to autocommit and back on every request costs more than the statements (on SQLite
-the switch back is a PRAGMA). A sync worker keeps one such connection per store.
+the switch back is a PRAGMA). A sync worker keeps one such connection per store, beside the
+one per store of the ORM session: count four per worker when sizing max_connections.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine
+from sqlalchemy.engine.base import OptionEngine
 
 from surveys.api import bp
 from surveys.extensions import db
@@ -50,23 +53,36 @@ def _connection(bind: str) -> Connection:
     return opened[bind]
 
 
+_making_engines = threading.Lock()
+
+
 def _engine(app: Flask, bind: str) -> Engine:
     engines: dict[str, Engine] = app.extensions.setdefault(_ENGINES, {})
     if bind not in engines:
-        # The app's engine for this store already has the resolved URL and driver settings.
-        url = db.engines[bind].url
-        engines[bind] = create_engine(
-            url,
-            isolation_level="AUTOCOMMIT",
-            **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
-        )
+        with _making_engines:  # gthread workers: make each engine once
+            if bind not in engines:
+                engines[bind] = _autocommit_engine(app, db.engines[bind])
     return engines[bind]
+
+
+def _autocommit_engine(app: Flask, app_engine: Engine) -> Engine:
+    if app_engine.url.get_backend_name() == "sqlite" and app_engine.url.database in (
+        None,
+        "",
+        ":memory:",
+    ):
+        # A database in memory exists once per engine: share the app's, switching per use.
+        return app_engine.execution_options(isolation_level="AUTOCOMMIT")
+    # The app's engine already has the resolved URL; its options apply here too.
+    options = {**app.config["SQLALCHEMY_ENGINE_OPTIONS"], "isolation_level": "AUTOCOMMIT"}
+    return create_engine(app_engine.url, **options)
 
 
 def dispose_engines(app: Flask) -> None:
     """Close the API's pooled connections (for tests and tools that drop the stores)."""
     for engine in app.extensions.pop(_ENGINES, {}).values():
-        engine.dispose()
+        if not isinstance(engine, OptionEngine):  # a view of the app's engine: not ours
+            engine.dispose()
 
 
 @bp.teardown_request

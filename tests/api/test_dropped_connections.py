@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from surveys import extensions
+from surveys.api import connections
 from tests.conftest import TEST_DATABASE_URL
 
 PROFILE = "/api/v1/profiles/{}"
@@ -31,12 +32,23 @@ def drop_connections(app):
     return drop
 
 
+def hold_two_idle_connections(app) -> None:
+    """Fill each API pool with two idle connections, as a threaded worker's would be."""
+    with app.app_context():
+        for bind in ("identity", "answers"):
+            engine = connections._engine(app, bind)  # noqa: SLF001
+            first, second = engine.connect(), engine.connect()
+            first.close()
+            second.close()
+
+
 def test_idle_connections_cut_by_the_server_are_replaced_before_anyone_notices(
-    api, consenting, drop_connections, monkeypatch
+    app, api, consenting, drop_connections, monkeypatch
 ):
     consenting("cust-1", ["state"])
     assert api.get(PROFILE.format("cust-1")).status_code == 200
-    assert drop_connections() >= 2  # both stores' pooled connections are gone
+    hold_two_idle_connections(app)
+    assert drop_connections() >= 4  # every pooled connection of both stores is gone
     monkeypatch.setattr(extensions, "PING_AFTER_IDLE_SECONDS", 0.0)  # "idle for long"
     statuses = [api.get(PROFILE.format("cust-1")).status_code for _ in range(3)]
     assert statuses == [200, 200, 200]

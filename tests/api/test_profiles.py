@@ -2,6 +2,7 @@
 and every read in the shopper's own access log."""
 
 import json
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -198,3 +199,36 @@ def test_a_subject_no_store_could_hold_is_simply_not_found(api, consenting):
     assert api.get(PROFILE.format("cust%001"), validate=False).status_code == 404
     batch = api.post(BATCH, json={"subjects": ["cust\x001", "cust-1"]})
     assert [p["subject"] for p in batch.json["profiles"]] == ["cust-1"]
+
+
+@contextmanager
+def access_log_broken(app):
+    """Make every access-log write fail for real: the table is not where the app expects."""
+    from sqlalchemy import text
+
+    from surveys.extensions import db
+
+    def rename(old: str, new: str) -> None:
+        with app.app_context(), db.engines["identity"].begin() as connection:
+            connection.execute(text(f"ALTER TABLE {old} RENAME TO {new}"))
+
+    rename("profile_reads", "profile_reads_away")
+    try:
+        yield
+    finally:
+        rename("profile_reads_away", "profile_reads")
+
+
+def test_a_read_that_cannot_be_logged_gives_out_nothing(app, token, consenting, store):
+    consenting("cust-1", ["state", "age_band"])
+    consenting("cust-2", ["state"])
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer as production would, not raise
+    client, auth = app.test_client(), {"Authorization": f"Bearer {token}"}
+    with access_log_broken(app):  # a 503 on SQLite ("no such table"), a 500 on PostgreSQL
+        single = client.get(PROFILE.format("cust-1"), headers=auth)
+        batch = client.post(BATCH, json={"subjects": ["cust-1", "cust-2"]}, headers=auth)
+    for response in (single, batch):
+        assert response.status_code >= 500
+        assert response.mimetype == "application/problem+json"
+        assert "NG-LA" not in response.get_data(as_text=True)
+    assert store.reads() == []
