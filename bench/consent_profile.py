@@ -91,7 +91,15 @@ def main() -> None:
         started = time.perf_counter()
         from surveys.services import retention
 
-        purged = retention.purge(db.session, clock.today(), clock.now(), 730, cipher)
+        purged = retention.purge(
+            db.session,
+            clock.today(),
+            clock.now(),
+            730,
+            cipher,
+            read_log_days=180,
+            failed_delivery_days=30,
+        )
         db.session.commit()
         elapsed = (time.perf_counter() - started) * 1000
         print(

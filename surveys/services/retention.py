@@ -26,8 +26,8 @@ class Purged:
     dismissals: int
     used_tokens: int
     sessions: int
-    profile_reads: int = 0
-    failed_deliveries: int = 0
+    profile_reads: int
+    failed_deliveries: int
 
 
 def purge(
@@ -36,8 +36,9 @@ def purge(
     now: datetime,
     retention_days: int,
     cipher: LinkCipher,
-    read_log_days: int | None = None,
-    failed_delivery_days: int | None = None,
+    *,
+    read_log_days: int,
+    failed_delivery_days: int,
 ) -> Purged:
     """Delete what has outlived its use; running it again deletes nothing more.
 
@@ -56,17 +57,14 @@ def purge(
     )
     # "Not now" has no effect once its day has come.
     dismissals = session.execute(delete(Dismissal).where(Dismissal.until <= today)).rowcount  # type: ignore[attr-defined]
-    reads = failed = 0
-    if read_log_days is not None:
-        reads = session.execute(
-            delete(ProfileRead).where(ProfileRead.read_at < now - timedelta(days=read_log_days))
-        ).rowcount  # type: ignore[attr-defined]
-    if failed_delivery_days is not None:
-        failed = session.execute(
-            delete(WebhookDelivery).where(
-                WebhookDelivery.failed_at < now - timedelta(days=failed_delivery_days)
-            )
-        ).rowcount  # type: ignore[attr-defined]
+    reads = session.execute(
+        delete(ProfileRead).where(ProfileRead.read_at < now - timedelta(days=read_log_days))
+    ).rowcount  # type: ignore[attr-defined]
+    failed = session.execute(
+        delete(WebhookDelivery).where(
+            WebhookDelivery.failed_at < now - timedelta(days=failed_delivery_days)
+        )
+    ).rowcount  # type: ignore[attr-defined]
     session.flush()
     return Purged(
         answers=int(answers),
