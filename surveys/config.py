@@ -162,7 +162,7 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "WEBHOOK_MAX_ATTEMPTS": _int(env, "WEBHOOK_MAX_ATTEMPTS", 15, minimum=1),
         # The dashboard hides every count built on fewer than this many respondents.
         "DASHBOARD_MIN_CELL": _int(env, "DASHBOARD_MIN_CELL", 10, minimum=2),
-        # Noise of the cell-key perturbation: smaller is noisier and safer (see README).
+        # Noise of the cell-key perturbation: smaller is noisier and safer (see docs/dashboard.md).
         "DASHBOARD_NOISE_EPSILON": _float(env, "DASHBOARD_NOISE_EPSILON", 0.5, minimum=0.01),
         # A staff sign-in lasts this long, however active.
         "STAFF_SESSION_HOURS": _int(env, "STAFF_SESSION_HOURS", 12, minimum=1),

@@ -1,4 +1,4 @@
-"""The answers store cannot tie a row to a person: each rule of the README's privacy section."""
+"""The answers store cannot tie a row to a person: each rule of docs/privacy.md."""
 
 import logging
 import re
