@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 
 from surveys.extensions import db
 from surveys.services import catalogue
+from tests.conftest import wait_for_a_fresh_rate_window
 
 
 def test_healthz_says_the_process_is_alive(client):
@@ -54,6 +55,7 @@ def _limited_app(make_app, **config):
 
 def test_survey_writes_are_rate_limited_with_a_clear_429_and_retry_after(make_app, shopper_of):
     shopper = shopper_of(_limited_app(make_app))
+    wait_for_a_fresh_rate_window()
     statuses = [shopper.submit("about-you", {"gender": "male"}).status_code for _ in range(4)]
     assert statuses == [303, 303, 303, 429]
     limited = shopper.submit("about-you", {"gender": "male"})

@@ -5,6 +5,7 @@ import secrets
 import pytest
 
 from tests.api.conftest import ApiCaller
+from tests.conftest import wait_for_a_fresh_rate_window
 
 FEED = "/api/v1/changes"
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -20,7 +21,9 @@ def limited_app(make_app):
             "RATELIMIT_KEY_PREFIX": secrets.token_hex(6),
             **config,
         }
-        return make_app(create_schema=False, **settings)
+        app = make_app(create_schema=False, **settings)
+        wait_for_a_fresh_rate_window()
+        return app
 
     return build
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from surveys.extensions import db
 from surveys.models import ShopperSession, UsedToken
 from surveys.services import shopper_sessions
+from tests.conftest import wait_for_a_fresh_rate_window
 
 pytestmark = pytest.mark.usefixtures("app")
 
@@ -279,6 +280,7 @@ def test_sign_in_attempts_are_rate_limited(make_app):
 
     app = make_app(RATELIMIT_ENABLED=True)
     customer = Customer(app.test_client(), app)
+    wait_for_a_fresh_rate_window()
     statuses = [
         customer.client.get("/auth/shop", query_string={"token": "garbage"}).status_code
         for _ in range(31)

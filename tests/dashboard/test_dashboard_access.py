@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from surveys import clock
 from surveys.extensions import db
 from surveys.models import StaffSession
+from tests.conftest import wait_for_a_fresh_rate_window
 
 #: Every staff route, with what each kind of visitor gets. "login" is a redirect to sign-in.
 MATRIX = {
@@ -155,6 +156,7 @@ def test_sign_in_is_rate_limited(make_app, database_binds):
     app = make_app(RATELIMIT_ENABLED=True)
     email = make_staff_in(app, "analyst")
     client = app.test_client()
+    wait_for_a_fresh_rate_window()
     statuses = [sign_in(client, email, "wrong password, again").status_code for _ in range(11)]
     assert statuses[:10] == [401] * 10
     assert statuses[10] == 429
