@@ -12,7 +12,7 @@ import yaml
 from flask import Response, abort, current_app, request
 
 from surveys import clock
-from surveys.api import bp, connections
+from surveys.api import BATCH, bp, connections
 from surveys.api.auth import caller, requires
 from surveys.api.problems import problem
 from surveys.extensions import db
@@ -137,7 +137,7 @@ def _log_reads(found: dict[str, Profile]) -> None:
             profiles.record_reads(identity, client.name, reads, clock.now())
 
 
-@bp.get("/v1/profiles/<path:subject>")
+@bp.get("/v1/profiles/<subject:subject>")
 @requires(PROFILES_READ)
 def profile(subject: str) -> Response:
     _only_params()
@@ -154,7 +154,7 @@ def profile(subject: str) -> Response:
     return response.make_conditional(request)
 
 
-@bp.post("/v1/profiles/batch")
+@bp.post(f"/v1/profiles/{BATCH}")
 @requires(PROFILES_READ)
 def profiles_batch() -> Response:
     _only_params()

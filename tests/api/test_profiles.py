@@ -166,6 +166,25 @@ def test_a_bad_batch_gets_a_clear_problem_and_logs_nothing(
     assert store.reads() == []
 
 
+def test_the_batch_address_is_never_taken_for_a_subject(api, consenting, store):
+    """GET on it is not a read of a customer called "batch" (schemathesis' ST205)."""
+    consenting("batch", ["state"])
+    for method in ("get", "head", "put", "delete"):
+        response = getattr(api.client, method)(
+            BATCH, headers={"Authorization": f"Bearer {api.token}"}
+        )
+        assert response.status_code == 405, method
+        assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    options = api.client.options(BATCH, headers={"Authorization": f"Bearer {api.token}"})
+    assert set(options.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert store.reads() == []
+    # Such a customer is read through the batch; look-alike subjects are subjects.
+    found = api.post(BATCH, json={"subjects": ["batch"]}).json["profiles"]
+    assert [p["subject"] for p in found] == ["batch"]
+    for lookalike in ("batch2", "a-batch", "batch/more"):
+        assert api.get(PROFILE.format(lookalike), validate=False).status_code == 404
+
+
 def test_a_batch_needs_no_csrf_token_and_a_huge_body_gets_413(api):
     response = api.post(BATCH, data=b"{" + b" " * 20_000 + b"}", content_type="application/json")
     assert response.status_code == 413 and response.mimetype == "application/problem+json"
