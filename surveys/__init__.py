@@ -21,11 +21,13 @@ class SurveysFlask(Flask):
         """Log the error's type and route only: messages and tracebacks can carry answers."""
         from flask import request
 
+        from surveys.logs import UNMATCHED_PATH
+
         self.logger.error(
             "unhandled %s on %s %s",
             exc_info[0].__name__ if exc_info and exc_info[0] else "error",
             request.method,
-            request.url_rule.rule if request.url_rule else "(no route)",
+            request.url_rule.rule if request.url_rule else UNMATCHED_PATH,
         )
 
 

@@ -17,6 +17,10 @@ from flask import Flask, Response, g, request
 
 access_log = logging.getLogger("surveys.access")
 
+#: The path logged for a request that matched no route: its raw path could be anything a
+#: client typed, a customer id in a mistyped API address included.
+UNMATCHED_PATH = "(no route)"
+
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
@@ -64,8 +68,8 @@ def init_app(app: Flask) -> None:
                 "fields": {
                     "request_id": g.get("request_id"),
                     "method": request.method,
-                    # The route's pattern where there is one, so no identifier in a path is logged.
-                    "path": request.url_rule.rule if request.url_rule else request.path,
+                    # The route's pattern, so no identifier in a path is ever logged.
+                    "path": request.url_rule.rule if request.url_rule else UNMATCHED_PATH,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 }
