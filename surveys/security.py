@@ -19,7 +19,23 @@ CONTENT_SECURITY_POLICY = "; ".join(
 )
 
 
+#: The only statuses where Retry-After means something (RFC 9110 §10.2.3).
+RETRY_AFTER_STATUSES = frozenset({429, 503})
+
+
+def drop_stray_retry_after(response: Response) -> Response:
+    """Flask-Limiter adds Retry-After to every limited response, 200s included; a client
+    that honours it would wait for nothing. Keep it only where it means "come back later"."""
+    if response.status_code not in RETRY_AFTER_STATUSES:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def init_app(app: Flask) -> None:
+    # Flask runs after-request hooks last-registered first, and the limiter registered its
+    # own earlier: put this one at the front of the list so that it runs after the limiter.
+    app.after_request_funcs.setdefault(None, []).insert(0, drop_stray_retry_after)
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
         headers = response.headers

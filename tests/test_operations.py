@@ -62,6 +62,13 @@ def test_survey_writes_are_rate_limited_with_a_clear_429_and_retry_after(make_ap
     assert shopper.open("about-you").status_code == 200  # reading is never limited
 
 
+def test_only_a_429_tells_a_shopper_to_retry_after(make_app, shopper_of):
+    shopper = shopper_of(_limited_app(make_app))
+    accepted = shopper.submit("about-you", {"gender": "male"})
+    assert accepted.status_code == 303 and "Retry-After" not in accepted.headers
+    assert "Retry-After" not in shopper.open("about-you").headers
+
+
 def test_behind_a_trusted_proxy_the_forwarded_scheme_is_honoured(make_app):
     app = make_app(TRUSTED_PROXIES=1)
     headers = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers
