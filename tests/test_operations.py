@@ -69,6 +69,29 @@ def test_only_a_429_tells_a_shopper_to_retry_after(make_app, shopper_of):
     assert "Retry-After" not in shopper.open("about-you").headers
 
 
+def test_head_on_a_survey_page_is_a_200_like_get_for_uptime_checkers(app, client):
+    """A HEAD used to run the form-handling branch and fail its CSRF check with a 400."""
+    page = client.get("/surveys/about-you")
+    head = client.head("/surveys/about-you")
+    assert head.status_code == 200 and head.get_data() == b""
+    assert head.headers["Content-Type"] == page.headers["Content-Type"]
+    assert client.head("/auth/logout").status_code == 200
+    assert client.head("/surveys/no-such-survey").status_code == 404
+
+
+def test_a_head_is_not_counted_as_the_survey_being_shown(app, client):
+    from sqlalchemy import select
+
+    from surveys.models import Survey
+    from surveys.services import funnel
+
+    client.head("/surveys/about-you")
+    client.get("/surveys/about-you")
+    with app.app_context():
+        survey = db.session.scalars(select(Survey).where(Survey.slug == "about-you")).one()
+        assert funnel.totals(db.session, survey)["shown"] == 1
+
+
 def test_behind_a_trusted_proxy_the_forwarded_scheme_is_honoured(make_app):
     app = make_app(TRUSTED_PROXIES=1)
     headers = app.test_client().get("/healthz", headers={"X-Forwarded-Proto": "https"}).headers
