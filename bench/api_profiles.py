@@ -230,8 +230,9 @@ def main() -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         "SURVEYS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
+        # Random keys of the recommended length: production refuses placeholders.
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
         "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": binds["answers"],
         "IDENTITY_DATABASE_URL": binds["identity"],
