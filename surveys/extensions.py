@@ -35,8 +35,24 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 csrf = CSRFProtect()
+#: How long to wait on Redis before counting limits without it: it answers in well under a
+#: millisecond, so a stall this long means it is down or stuck, and a shopper must not wait.
+LIMITS_STORAGE_TIMEOUT_SECONDS = 0.5
+
 # Limits are counted per client address in memory (or Redis) only; addresses are never logged.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# When Redis is unreachable each process counts on its own, in memory, and tries Redis again
+# 1, 2, 4, ... 32 s later (see docs/deployment.md): shoppers and the recommender keep being
+# served, with limits that are per process for as long as it lasts. logs.py reports the
+# switch both ways, once each.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    in_memory_fallback_enabled=True,
+    storage_options={
+        "socket_connect_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
+        "socket_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
+    },
+)
 
 
 @event.listens_for(Engine, "connect")
