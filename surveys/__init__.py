@@ -48,9 +48,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = SignedCookieSessions()
 
     if app.config["TRUSTED_PROXIES"]:
-        # Behind a reverse proxy: take the client address and scheme from its headers.
+        # Behind a reverse proxy: take the client address, scheme and host from its headers
+        # (the host and scheme are what form posts' Origin is checked against).
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     from surveys import models  # noqa: F401  (registers both stores' tables)
     from surveys.services import profile_events  # noqa: F401  (answer changes -> change feed)

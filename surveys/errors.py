@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlche
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from surveys.api import problems as api_problems
+from surveys.security import CrossSiteRequest
 
 log = logging.getLogger("surveys.errors")
 
@@ -61,6 +62,15 @@ def _page(status: int, title: str | None = None, advice: str | None = None) -> s
 def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
+        if isinstance(error, CrossSiteRequest):
+            page = _page(
+                400,
+                "This form was not sent from our site",
+                "For your safety, answers are only taken from this site's own pages. Open the "
+                "page here and send it again; nothing was saved. If a browser extension hides "
+                "where pages come from, allow it for this site.",
+            )
+            return page, 400
         return (
             render_template(
                 "errors/error.html",

@@ -9,12 +9,13 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
+
+from surveys.security import SameOriginCSRFProtect
 
 #: Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
 NAMING_CONVENTION = {
@@ -34,7 +35,7 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-csrf = CSRFProtect()
+csrf = SameOriginCSRFProtect()
 #: How long to wait on Redis before counting limits without it: it answers in well under a
 #: millisecond, so a stall this long means it is down or stuck, and a shopper must not wait.
 LIMITS_STORAGE_TIMEOUT_SECONDS = 0.5
