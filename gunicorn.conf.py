@@ -25,4 +25,7 @@ limit_request_fields = 50
 limit_request_field_size = 8190
 # Only trust X-Forwarded-* from the local reverse proxy.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# TLS ended by gunicorn itself, when no reverse proxy does it: the certificate chain and key.
+certfile = os.environ.get("TLS_CERTFILE") or None
+keyfile = os.environ.get("TLS_KEYFILE") or None
 proc_name = "surveys"
