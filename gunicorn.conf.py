@@ -1,7 +1,10 @@
 """gunicorn settings for `make serve` and the benchmarks. Override any of them with env vars."""
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 
 bind = os.environ.get("BIND", "127.0.0.1:8000")
 # The classic (2 x cores) + 1 sync workers: requests are short and mostly wait on the database.
@@ -29,3 +32,26 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 certfile = os.environ.get("TLS_CERTFILE") or None
 keyfile = os.environ.get("TLS_KEYFILE") or None
 proc_name = "surveys"
+
+#: prctl(2) option: the signal this process gets when its parent dies.
+PR_SET_PDEATHSIG = 1
+
+
+def post_fork(server, worker):
+    """A worker dies with its master.
+
+    Otherwise a master killed with SIGKILL (the OOM killer, a supervisor giving up on it)
+    leaves its workers running, holding the listening socket, for up to a worker timeout:
+    the new master a supervisor starts then fails with "Address already in use". SIGKILL,
+    not SIGTERM: with no master left, nothing would enforce a graceful timeout, and a
+    request cut here is rolled back by the database like any dropped connection.
+    (deploy/systemd/surveys@.service kills the whole group too; this covers every other
+    supervisor.)
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != server.pid:  # the master died before the line above took effect
+        os._exit(1)
