@@ -110,3 +110,32 @@ def test_gunicorn_config_keeps_addresses_and_query_strings_out_of_its_logs():
     settings = runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
     assert settings["accesslog"] is None  # the app's own JSON access log is the only one
     assert settings["workers"] >= 3 and settings["timeout"] == 30
+
+
+def test_gunicorn_error_lines_keep_what_happened_but_not_who_or_which_url():
+    import logging
+    import runpy
+    from pathlib import Path
+
+    settings = runpy.run_path(str(Path(__file__).parent.parent / "gunicorn.conf.py"))
+    scrub = settings["WithoutPeople"]()
+
+    def line(msg, *args, exc_info=None):  # type: ignore[no-untyped-def]
+        record = logging.LogRecord("gunicorn.error", logging.WARNING, "", 0, msg, args, exc_info)
+        assert scrub.filter(record)
+        return record.getMessage(), record.exc_info
+
+    invalid = "Invalid request from ip=203.0.113.9: Invalid Request Line 'GET /me?c=cust-42'"
+    assert line(invalid) == ("Invalid request refused (HTTP)", None)
+    tls = "Invalid request from ip=203.0.113.9: [SSL: HTTP_REQUEST] http request (_ssl.c:2580)"
+    assert line(tls)[0] == "Invalid request refused (TLS)"
+    try:
+        raise ValueError("cust-42")
+    except ValueError:
+        import sys
+
+        failed = line(
+            "Error handling request %s %s", "GET", "/auth/shop?token=x", exc_info=sys.exc_info()
+        )
+    assert failed == ("Error handling request (ValueError)", None)
+    assert line("Booting worker with pid: %s", 42)[0] == "Booting worker with pid: 42"

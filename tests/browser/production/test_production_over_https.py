@@ -7,6 +7,9 @@ Each test runs against gunicorn ending TLS itself and behind a TLS-ending proxy 
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -85,6 +88,36 @@ def test_pages_are_served_with_hsts_and_a_head_is_a_200(site):
     assert headers["Referrer-Policy"] == "same-origin"
     status, _, body = site.request("HEAD", "/surveys/about-you")
     assert status == 200 and body == b""
+
+
+def _send_raw(site, data: bytes, tls: bool) -> None:  # type: ignore[no-untyped-def]
+    """Straight to gunicorn (behind the proxy too), as a scanner or a broken client would."""
+    host, port = site.env["BIND"].split(":")
+    with contextlib.ExitStack() as stack:
+        connection = stack.enter_context(socket.create_connection((host, int(port)), timeout=10))
+        if tls:
+            connection = stack.enter_context(
+                site.tls().wrap_socket(connection, server_hostname=host)
+            )
+        connection.sendall(data)
+        with contextlib.suppress(OSError):
+            connection.recv(1024)
+
+
+def test_gunicorn_refuses_bad_requests_without_logging_who_sent_them_or_what(site):
+    leak = f"cust-{uuid.uuid4().hex[:8]}"
+    site.secrets_seen.append(leak)
+    gunicorn_tls = site.name == "gunicorn-tls"
+    request_line = f"GET /me?customer={leak}\r\n\r\n".encode()  # no HTTP version
+    _send_raw(site, request_line, tls=gunicorn_tls)
+    if gunicorn_tls:
+        _send_raw(site, f"GET /{leak} HTTP/1.1\r\n\r\n".encode(), tls=False)  # not TLS
+    deadline = time.monotonic() + 10
+    while site.log.read_text().count("Invalid request refused") < 1 + gunicorn_tls:
+        assert time.monotonic() < deadline, site.log.read_text()[-2000:]
+        time.sleep(0.1)
+    log = site.log.read_text()
+    assert "ip=" not in log and leak not in log
 
 
 def test_the_production_logs_name_nobody(site):
