@@ -36,6 +36,10 @@ def _bearer_token() -> str | None:
 
 def caller() -> Caller | None:
     """The authenticated client of this request, or None (looked up at most once)."""
+    if "api_caller_error" in g:
+        # The lookup already failed on this request's connection, which cannot be used
+        # again: the same error once more (a 503), not a PendingRollbackError (a 500).
+        raise g.api_caller_error
     if "api_caller" not in g:
         token = _bearer_token()
         g.api_caller = api_clients.authenticate(connections.identity(), token) if token else None
@@ -53,7 +57,8 @@ def has_no_caller() -> bool:
     who is calling is left to ``require_caller``, which answers 503."""
     try:
         return request.endpoint in PUBLIC_ENDPOINTS or caller() is None
-    except SQLAlchemyError:
+    except SQLAlchemyError as error:
+        g.api_caller_error = error
         return True
 
 
