@@ -39,17 +39,27 @@ CONTENT_SECURITY_POLICY = "; ".join(
 RETRY_AFTER_STATUSES = frozenset({429, 503})
 
 
+def note_retry_after(response: Response) -> Response:
+    """Runs before the limiter's hook: remember what the app itself said (a 503's 5 s)."""
+    g.app_retry_after = response.headers.get("Retry-After")
+    return response
+
+
 def drop_stray_retry_after(response: Response) -> Response:
-    """Flask-Limiter adds Retry-After to every limited response, 200s included; a client
-    that honours it would wait for nothing. Keep it only where it means "come back later"."""
-    if response.status_code not in RETRY_AFTER_STATUSES:
+    """Flask-Limiter puts Retry-After on every limited response, 200s included, and on a 503
+    replaces ours with when its window resets (up to a minute for survey writes). A 429 keeps
+    the limiter's; a 503 gets back the app's own; nothing else has one."""
+    if response.status_code == 503 and g.get("app_retry_after"):
+        response.headers["Retry-After"] = g.app_retry_after
+    elif response.status_code not in RETRY_AFTER_STATUSES:
         response.headers.pop("Retry-After", None)
     return response
 
 
 def init_app(app: Flask) -> None:
     # Flask runs after-request hooks last-registered first, and the limiter registered its
-    # own earlier: put this one at the front of the list so that it runs after the limiter.
+    # own earlier: this one runs before it, and the one put at the front of the list after.
+    app.after_request(note_retry_after)
     app.after_request_funcs.setdefault(None, []).insert(0, drop_stray_retry_after)
 
     @app.after_request

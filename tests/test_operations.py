@@ -8,6 +8,7 @@ from flask_migrate import upgrade
 
 from surveys.extensions import db
 from surveys.services import catalogue
+from tests.outages import store_down
 
 
 def test_healthz_says_the_process_is_alive(client):
@@ -67,6 +68,17 @@ def test_only_a_429_tells_a_shopper_to_retry_after(make_app, shopper_of):
     accepted = shopper.submit("about-you", {"gender": "male"})
     assert accepted.status_code == 303 and "Retry-After" not in accepted.headers
     assert "Retry-After" not in shopper.open("about-you").headers
+
+
+def test_a_503_tells_a_shopper_the_stores_5_seconds_not_the_rate_limits_minute(
+    make_app, shopper_of, csrf_from
+):
+    app = _limited_app(make_app)  # survey writes: 3 per minute
+    shopper = shopper_of(app)
+    token = csrf_from(shopper.open("about-you"))
+    with store_down(app, "answers"):
+        page = shopper.client.post("/surveys/about-you", data={"csrf_token": token, "gender": "x"})
+    assert page.status_code == 503 and page.headers["Retry-After"] == "5"
 
 
 def test_head_on_a_survey_page_is_a_200_like_get_for_uptime_checkers(app, client):
