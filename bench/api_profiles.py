@@ -59,11 +59,12 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or sys.exit("wrk did not install")
 
 
-def postgres_binds(admin_url: str) -> dict[str, str]:
+def postgres_binds(admin_url: str, prefix: str = "api_bench") -> dict[str, str]:
+    """Two fresh databases named ``<prefix>_answers`` and ``<prefix>_identity``."""
     import psycopg
     from sqlalchemy.engine import make_url
 
-    names = {bind: f"api_bench_{bind}" for bind in ("answers", "identity")}
+    names = {bind: f"{prefix}_{bind}" for bind in ("answers", "identity")}
     with psycopg.connect(admin_url, autocommit=True) as connection:
         for name in names.values():
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
