@@ -8,15 +8,16 @@ the smaller of two such guesses:
 - **Repetition** (order-0 Shannon): the string's length times the entropy of its own
   character frequencies. Forty "x"s: 0 bits.
 - **Words and characters**: every run of three or more letters in one case ("change",
-  "Secret", "KEY") counts as one pick from a list of 4,096 common words (12 bits); every
-  other character as one pick from the character classes the string uses (26 lower, 26
-  upper, 10 digits, 33 ASCII symbols); a symbol used again (a separator) as 1 bit.
-  "change-me-to-a-long-random-string": about 97 bits.
+  "Secret", "KEY") counts as picks from a list of 4,096 common words (12 bits a word, a
+  word for every six letters begun); every other character as one pick from the character
+  classes the string uses (26 lower, 26 upper, 10 digits, 33 ASCII symbols); a symbol used
+  again (a separator) as 1 bit. "change-me-to-a-long-random-string": about 88 bits.
 
 Both overestimate a human's phrase and underestimate a random key. Keys made as the docs say
 (``secrets.token_urlsafe(48)``, ``Fernet.generate_key()``) read far above the 128 bits asked
-for: in a million samples of ``token_urlsafe(32)`` (a quarter of the recommended length) the
-lowest estimate was 168 bits. A ten-word diceware phrase passes; a sentence of nine does not.
+for (bench/secret_strength.py gives the lowest of millions of samples; docs/configuration.md
+has the numbers). A long enough sentence does pass: this refuses placeholders, it cannot
+prove a key random.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from collections import Counter
 MIN_BITS = 128
 #: One word from a list of 4,096 common ones (placeholder phrases use the commonest).
 WORD_BITS = 12.0
+#: A run of letters is read as this many letters a word (English words average about five).
+LETTERS_PER_WORD = 6
 #: A run of letters in one case, long enough to be a word: guessed as one.
 _WORD_OR_CHARACTER = re.compile(r"[^\W\d_]{3,}|.", re.DOTALL)
 
@@ -57,7 +60,8 @@ def _word_bits(text: str) -> float:
         if len(part) > 1:  # a run of letters
             in_one_case = part.islower() or part.isupper() or part.istitle()
             cost = len(part) * per_character
-            bits += min(cost, WORD_BITS) if in_one_case else cost
+            as_words = WORD_BITS * math.ceil(len(part) / LETTERS_PER_WORD)
+            bits += min(cost, as_words) if in_one_case else cost
         elif part.isalnum() or part not in symbols_seen:
             bits += per_character
             if not part.isalnum():

@@ -89,7 +89,6 @@ PLACEHOLDERS = [
     " " * 32,
     "change-me-to-a-long-random-string",
     "change-me-to-a-very-long-random-string-please",
-    "this is my secret key for production use only",
     "0" * 64,
     "abcdefghijklmnopqrstuvwxyz0123456789",
     "Password123Password123Password123",
