@@ -4,6 +4,7 @@ That instances share rate limits through Redis is proven across processes in
 tests/scaleout/test_two_instances.py (one process shares one limiter whatever its storage).
 """
 
+import pytest
 from flask_migrate import upgrade
 
 from surveys.extensions import db
@@ -151,3 +152,31 @@ def test_gunicorn_error_lines_keep_what_happened_but_not_who_or_which_url():
         )
     assert failed == ("Error handling request (ValueError)", None)
     assert line("Booting worker with pid: %s", 42)[0] == "Booting worker with pid: 42"
+
+
+def test_a_connection_cut_after_the_last_statement_does_not_turn_a_200_into_a_500(make_app):
+    """A database restart between a request's last statement and its end: the request's
+    answer stands (its work was done), the dead connection is thrown away."""
+    import psycopg
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from tests.conftest import TEST_DATABASE_URL
+
+    app = make_app(PROPAGATE_EXCEPTIONS=True)  # so an error escaping the app fails the test
+    answers = app.config["SQLALCHEMY_BINDS"]["answers"]
+    if make_url(answers).get_backend_name() != "postgresql":
+        pytest.skip("SQLite has no server to cut a connection")
+
+    @app.get("/read-then-lose-the-connection")
+    def read_then_lose_the_connection() -> str:
+        bind = {"bind": db.engines["answers"]}
+        pid = db.session.execute(text("SELECT pg_backend_pid()"), bind_arguments=bind).scalar()
+        admin = make_url(TEST_DATABASE_URL).set(drivername="postgresql")
+        with psycopg.connect(admin.render_as_string(False), autocommit=True) as pg:
+            pg.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        return "read"
+
+    client = app.test_client()
+    assert client.get("/read-then-lose-the-connection").status_code == 200
+    assert client.get("/read-then-lose-the-connection").status_code == 200  # a new connection
