@@ -59,11 +59,12 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or sys.exit("wrk did not install")
 
 
-def postgres_binds(admin_url: str) -> dict[str, str]:
+def postgres_binds(admin_url: str, prefix: str = "api_bench") -> dict[str, str]:
+    """Two fresh databases named ``<prefix>_answers`` and ``<prefix>_identity``."""
     import psycopg
     from sqlalchemy.engine import make_url
 
-    names = {bind: f"api_bench_{bind}" for bind in ("answers", "identity")}
+    names = {bind: f"{prefix}_{bind}" for bind in ("answers", "identity")}
     with psycopg.connect(admin_url, autocommit=True) as connection:
         for name in names.values():
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -230,8 +231,9 @@ def main() -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         "SURVEYS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
+        # Random keys of the recommended length: production refuses placeholders.
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
         "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": binds["answers"],
         "IDENTITY_DATABASE_URL": binds["identity"],

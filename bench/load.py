@@ -1,34 +1,49 @@
-"""Mixed load, with faults, against gunicorn + PostgreSQL + Redis: does anything get lost?
+"""Mixed load, with faults, against production over HTTPS: does anything get lost?
 
-Run from the repository root (PostgreSQL on 127.0.0.1 with trust auth, Redis on 6379; not part
-of the test suite):
+Run from the repository root (PostgreSQL on 127.0.0.1 with trust auth, and redis-server
+installed; not part of the test suite):
 
-    .venv/bin/python bench/load.py                    # 120 s of mixed load
-    .venv/bin/python bench/load.py --faults           # ... with faults injected under load
+    .venv/bin/python bench/load.py                        # 120 s of mixed load
+    .venv/bin/python bench/load.py --faults               # ... with faults injected under load
     .venv/bin/python bench/load.py --duration 300 --faults
 
-Four kinds of client run at once, each in its own threads, each "from" its own address
-(X-Forwarded-For, trusted with TRUSTED_PROXIES=1; header values only, all traffic is loopback):
-shoppers answering "About you" (a fresh browser each time), the recommendation service reading
-profiles and the change feed, a product manager refreshing the dashboard, and a stream of
-malformed and oversized requests. With --faults, under that load: a gunicorn worker is killed
-with SIGKILL, PostgreSQL is restarted, and one address floods the survey to fill its rate limit.
+Two gunicorn instances with ``SURVEYS_ENV=production`` and TLS (a self-signed certificate made
+here) on two fresh PostgreSQL databases (``<prefix>_answers``, ``<prefix>_identity``) and a
+redis-server of the run's own on a spare port: nothing else on the machine is touched.
 
-Afterwards it checks that every answer the service acknowledged (a 303) is in the store exactly
-once and that the dashboard's rollups equal a recount of the raw answers, and it prints, per
-kind of request, throughput, p50/p99 latency and status codes. A 5xx other than a 503 with
-Retry-After is an error; a connection cut by the killed worker is counted apart.
+Four kinds of client run at once, each in its own threads, each "from" its own address
+(X-Forwarded-For, trusted with TRUSTED_PROXIES=1; header values only, all traffic is loopback),
+each posting forms with an ``Origin`` as browsers do: shoppers answering "About you" (a fresh
+browser each time), the recommendation service reading profiles and the change feed, a
+product manager refreshing the dashboard, and a stream of malformed and oversized requests.
+With --faults, under that load, in this order: a gunicorn worker is killed with SIGKILL; an
+instance's master is killed with SIGKILL and a new one started on the same port at once (as
+a supervisor would); Redis is stopped for a fifth of the run and one address floods the
+survey meanwhile; both stores refuse connections for 8 s (ALLOW_CONNECTIONS false and every
+connection cut: a restart, on this run's databases only); one address floods the survey again.
+
+Afterwards it checks that every answer the service acknowledged (a 303) is in the store
+exactly once and that the dashboard's rollups equal a recount of the raw answers, and it
+prints, per kind of request, throughput, p50/p99 latency and status codes. A 5xx other than a
+503 with Retry-After is an error; connections refused or cut while an instance restarts are
+counted apart. It exits non-zero if an answer is lost, such a 5xx is seen, the rollups
+disagree, the restarted master cannot take its port, or the logs hold a traceback, a client
+address or a customer id.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import ipaddress
 import itertools
 import os
 import random
 import re
 import secrets
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -39,16 +54,22 @@ from collections.abc import Callable
 from pathlib import Path
 
 import requests
+from cryptography import x509
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
-from api_profiles import postgres_binds, seed, start_gunicorn, wait_ready  # noqa: E402
+from api_profiles import postgres_binds, seed, start_gunicorn  # noqa: E402
 
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 STATES = {"NG-LA": 20, "NG-KN": 44, "NG-OY": 33, "NG-RI": 23, "NG-FC": 6}
 PASSWORD = "a-long-bench-password"
+#: X-Forwarded-For values of the fixed clients; shoppers use random 10.x.y.z addresses.
+FIXED_ADDRESSES = ["192.0.2.10", "192.0.2.20", "192.0.2.30", "198.51.100.66", "198.51.100.67"]
 
 
 class Recorder:
@@ -81,25 +102,39 @@ def timed(recorder: Recorder, kind: str, call):  # type: ignore[no-untyped-def]
     return response
 
 
+def browser(certificate: Path, address: str) -> requests.Session:
+    session = requests.Session()
+    # Not from the environment: REQUESTS_CA_BUNDLE there would override this certificate,
+    # and a proxy there has no business with loopback traffic.
+    session.trust_env = False
+    session.verify = str(certificate)
+    session.headers["X-Forwarded-For"] = address
+    return session
+
+
+def post_form(session: requests.Session, base: str, path: str, data: dict, **kwargs):  # type: ignore[no-untyped-def]
+    """As a browser posts a form: with the Origin of the page it came from."""
+    return session.post(f"{base}{path}", data=data, headers={"Origin": base}, timeout=10, **kwargs)
+
+
 def shopper(
     pick: Callable[[], str],
     stop: threading.Event,
     recorder: Recorder,
     acknowledged: list[str],
     secret: str,
+    certificate: Path,
 ) -> None:
     from surveys.services.respondents import respondent_hash, unsign
 
     rng = random.Random()
     while not stop.is_set():
-        browser = requests.Session()
-        browser.headers["X-Forwarded-For"] = (
-            f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
-        )
+        address = f"10.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
+        session = browser(certificate, address)
         page = timed(
             recorder,
             "shopper: open survey",
-            lambda: browser.get(f"{pick()}/surveys/about-you", timeout=10),
+            lambda: session.get(f"{pick()}/surveys/about-you", timeout=10),
         )
         if page is None or page.status_code != 200:
             continue
@@ -114,12 +149,12 @@ def shopper(
         sent = timed(
             recorder,
             "shopper: submit",
-            lambda: browser.post(
-                f"{pick()}/surveys/about-you", data=answers, allow_redirects=False, timeout=10
+            lambda: post_form(
+                session, pick(), "/surveys/about-you", answers, allow_redirects=False
             ),
         )
         if sent is not None and sent.status_code == 303:
-            key = unsign(secret, browser.cookies["respondent"])
+            key = unsign(secret, session.cookies["respondent"])
             with recorder.lock:
                 acknowledged.append(respondent_hash(key))
 
@@ -130,9 +165,10 @@ def recommender(
     recorder: Recorder,
     token: str,
     subjects: list[str],
+    certificate: Path,
 ) -> None:
-    client = requests.Session()
-    client.headers.update({"Authorization": f"Bearer {token}", "X-Forwarded-For": "192.0.2.10"})
+    client = browser(certificate, "192.0.2.10")
+    client.headers["Authorization"] = f"Bearer {token}"
     rng = random.Random()
     cursor = 0
     while not stop.is_set():
@@ -154,9 +190,10 @@ def recommender(
                 cursor = feed.json()["next_cursor"] or cursor
 
 
-def product_manager(pick: Callable[[], str], stop: threading.Event, recorder: Recorder) -> None:
-    staff = requests.Session()
-    staff.headers["X-Forwarded-For"] = "192.0.2.20"
+def product_manager(
+    pick: Callable[[], str], stop: threading.Event, recorder: Recorder, certificate: Path
+) -> None:
+    staff = browser(certificate, "192.0.2.20")
     signed_in = False
     while not stop.is_set():
         if not signed_in:
@@ -176,7 +213,7 @@ def product_manager(pick: Callable[[], str], stop: threading.Event, recorder: Re
             done = timed(
                 recorder,
                 "dashboard: sign in",
-                lambda: staff.post(f"{pick()}/dashboard/login", data=data, timeout=10),
+                lambda: post_form(staff, pick(), "/dashboard/login", data),
             )
             signed_in = done is not None and done.status_code == 200 and "Sign out" in done.text
             continue
@@ -188,27 +225,33 @@ def product_manager(pick: Callable[[], str], stop: threading.Event, recorder: Re
             signed_in = False
 
 
-def junk(pick: Callable[[], str], stop: threading.Event, recorder: Recorder) -> None:
+def junk(
+    pick: Callable[[], str], stop: threading.Event, recorder: Recorder, certificate: Path
+) -> None:
     """Malformed and oversized requests: each must get a clean 4xx."""
-    client = requests.Session()
-    client.headers["X-Forwarded-For"] = "192.0.2.30"
+    client = browser(certificate, "192.0.2.30")
+    nested = '{"subjects": ' + "[" * 5000 + "]" * 5000 + "}"
     calls = [
-        lambda: client.post(
-            f"{pick()}/surveys/about-you", data={"state": "NG-LA"}, timeout=10
-        ),  # no CSRF
-        lambda: client.post(
-            f"{pick()}/surveys/about-you", data={"x": "y" * 40_000}, timeout=10
-        ),  # too big
+        lambda: post_form(client, pick(), "/surveys/about-you", {"state": "NG-LA"}),  # no CSRF
+        lambda: post_form(client, pick(), "/surveys/about-you", {"x": "y" * 40_000}),  # too big
         lambda: client.get(f"{pick()}/surveys/%00%ff", timeout=10),
+        lambda: client.head(f"{pick()}/surveys/about-you", timeout=10),
         lambda: client.post(
             f"{pick()}/api/v1/profiles/batch",
             data="{not json",
             headers={"Content-Type": "application/json"},
             timeout=10,
         ),
+        lambda: client.post(
+            f"{pick()}/api/v1/profiles/batch",
+            data=nested,
+            headers={"Content-Type": "application/json", "Authorization": "Bearer nope"},
+            timeout=10,
+        ),
         lambda: client.get(
             f"{pick()}/api/v1/profiles/x", headers={"Authorization": "Bearer nope"}, timeout=10
         ),
+        lambda: client.get(f"{pick()}/api/v1/profile/cust-typo", timeout=10),
         lambda: client.get(f"{pick()}/auth/shop", params={"token": "a.b.c"}, timeout=10),
     ]
     while not stop.is_set():
@@ -217,26 +260,34 @@ def junk(pick: Callable[[], str], stop: threading.Event, recorder: Recorder) -> 
         time.sleep(0.05)
 
 
-def flood(pick: Callable[[], str], recorder: Recorder) -> None:
+def flood(
+    pick: Callable[[], str], recorder: Recorder, kind: str, address: str, certificate: Path
+) -> None:
     """One address sends far more survey writes than its limit allows."""
-    browser = requests.Session()
-    browser.headers["X-Forwarded-For"] = "198.51.100.66"
+    session = browser(certificate, address)
     for _ in range(80):
         page = timed(
             recorder,
-            "flood: open survey",
-            lambda: browser.get(f"{pick()}/surveys/about-you", timeout=10),
+            f"{kind}: open survey",
+            lambda: session.get(f"{pick()}/surveys/about-you", timeout=10),
         )
         if page is None or page.status_code != 200:
             continue
         data = {"csrf_token": CSRF.search(page.text).group(1), "gender": "male"}
         timed(
             recorder,
-            "flood: submit",
-            lambda: browser.post(
-                f"{pick()}/surveys/about-you", data=data, allow_redirects=False, timeout=10
-            ),
+            f"{kind}: submit",
+            lambda: post_form(session, pick(), "/surveys/about-you", data, allow_redirects=False),
         )
+
+
+def run_flood(  # type: ignore[no-untyped-def]
+    pick: Callable[[], str], recorder: Recorder, kind: str, address: str, certificate: Path
+):
+    """In the background, so that the faults keep to their schedule."""
+    thread = threading.Thread(target=flood, args=(pick, recorder, kind, address, certificate))
+    thread.start()
+    return thread
 
 
 def children(pid: int) -> list[int]:
@@ -244,9 +295,119 @@ def children(pid: int) -> list[int]:
     return [int(line) for line in found.stdout.split()]
 
 
+def running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
 def percentile(samples: list[float], fraction: float) -> float:
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def make_certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, for gunicorn to end TLS with."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "surveys load run")])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )  # fmt: skip
+    return cert_path, key_path
+
+
+class OwnRedis:
+    """A redis-server of this run's own, on a spare port, to stop and start at will."""
+
+    def __init__(self, folder: Path):
+        self.binary = shutil.which("redis-server") or sys.exit("redis-server is needed")
+        self.port, self.folder = free_port(), folder
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--dir", str(self.folder)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as probe:
+                    probe.sendall(b"PING\r\n")
+                    if probe.recv(16).startswith(b"+PONG"):
+                        return
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                sys.exit("redis-server did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+def lock_out(admin_url: str, databases: list[str], seconds: float) -> None:
+    """The stores go down as in a restart: connections cut, new ones refused, then back."""
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as admin:
+        try:
+            for name in databases:
+                admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS false')
+            admin.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = ANY(%s)",
+                (databases,),
+            )
+            time.sleep(seconds)
+        finally:
+            for name in databases:
+                admin.execute(f'ALTER DATABASE "{name}" WITH ALLOW_CONNECTIONS true')
+
+
+def wait_ready(url: str, certificate: Path, seconds: float = 60) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        try:
+            if requests.get(url, timeout=5, verify=str(certificate)).status_code == 200:
+                return time.monotonic() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    return -1.0
 
 
 def main() -> None:
@@ -258,63 +419,66 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, default=1000)
     parser.add_argument("--demo-responses", type=int, default=20000)
     parser.add_argument("--postgres", default="postgresql://127.0.0.1:5432/test")
-    parser.add_argument("--redis", default="redis://127.0.0.1:6379/0")
+    parser.add_argument(
+        "--prefix",
+        default=f"{os.environ.get('TEST_DATABASE_PREFIX', 'bench')}_load",
+        help="names of the two databases this run creates (default: $TEST_DATABASE_PREFIX_load)",
+    )
     args = parser.parse_args()
 
-    binds = postgres_binds(args.postgres)
+    folder = Path(tempfile.mkdtemp(prefix="load-"))
+    certificate, key = make_certificate(folder)
+    redis = OwnRedis(folder)
+    redis.start()
+    binds = postgres_binds(args.postgres, args.prefix)
     env = {
-        **os.environ,
-        "SURVEYS_ENV": "development",
-        "SECRET_KEY": secrets.token_urlsafe(32),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
+        **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
+        "SURVEYS_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
         "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": binds["answers"],
         "IDENTITY_DATABASE_URL": binds["identity"],
-        "RATELIMIT_STORAGE_URI": args.redis,
+        "RATELIMIT_STORAGE_URI": redis.url,
         "RATELIMIT_KEY_PREFIX": f"load-{secrets.token_hex(4)}",
         "SUBMIT_RATE_LIMIT": "30 per minute",
         "TRUSTED_PROXIES": "1",
         "WEB_CONCURRENCY": "4",
+        "TLS_CERTFILE": str(certificate),
+        "TLS_KEYFILE": str(key),
     }
     started = time.monotonic()
     _, subjects = seed(env, args.profiles)
+    flask = [str(ROOT / ".venv/bin/flask")]
     made = subprocess.run(
-        [str(ROOT / ".venv/bin/flask"), "clients", "create", "load-recommender"],
+        [*flask, "clients", "create", "load-recommender"],
         env=env, cwd=ROOT, check=True, capture_output=True, text=True,
     )  # fmt: skip
     token = re.search(r"^\s+(svy_\S+)$", made.stdout, re.M).group(1)  # profiles and changes
-    flask = [str(ROOT / ".venv/bin/flask")]
+    # Synthetic answers are refused in production: seeded as development, on the same stores.
     subprocess.run(
         [*flask, "demo", "seed", "--responses", str(args.demo_responses), "--seed", "3"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+        env={**env, "SURVEYS_ENV": "development"}, cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
     subprocess.run(
         [*flask, "staff", "create", "pm@example.com", "--role", "analyst"],
-        input=f"{PASSWORD}\n{PASSWORD}\n",
-        text=True,
-        env=env,
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+        input=f"{PASSWORD}\n", text=True, env=env, cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
     seeded = count_responses(binds["answers"])
     print(
         f"seeded {args.profiles} consenting profiles and {seeded} responses in {time.monotonic() - started:.0f} s"
     )
 
-    folder = Path(tempfile.mkdtemp())
     # Two instances, as behind a load balancer: every request goes to the next one in turn.
-    ports = [8700 + secrets.randbelow(100), 8800 + secrets.randbelow(100)]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    ports = [free_port(), free_port()]
+    bases = [f"https://127.0.0.1:{port}" for port in ports]
+    logs = [folder / f"gunicorn-{n}.log" for n in range(2)]
     servers = [
-        start_gunicorn("wsgi:app", port, env, folder / f"gunicorn-{n}.log")
-        for n, port in enumerate(ports)
+        start_gunicorn("wsgi:app", port, env, log) for port, log in zip(ports, logs, strict=True)
     ]
     for base in bases:
-        wait_ready(f"{base}/readyz", {})
+        if wait_ready(f"{base}/readyz", certificate) < 0:
+            sys.exit(f"{base} did not become ready")
     turns, turn_lock = itertools.cycle(bases), threading.Lock()
 
     def pick() -> str:
@@ -322,42 +486,76 @@ def main() -> None:
             return next(turns)
 
     recorder, acknowledged, stop = Recorder(), [], threading.Event()
+    secret = env["SECRET_KEY"]
     threads = [
         threading.Thread(
-            target=shopper, args=(pick, stop, recorder, acknowledged, env["SECRET_KEY"])
+            target=shopper, args=(pick, stop, recorder, acknowledged, secret, certificate)
         )
         for _ in range(4)
     ]
     threads += [
-        threading.Thread(target=recommender, args=(pick, stop, recorder, token, subjects))
+        threading.Thread(
+            target=recommender, args=(pick, stop, recorder, token, subjects, certificate)
+        )
         for _ in range(2)
     ]
-    threads += [threading.Thread(target=product_manager, args=(pick, stop, recorder))]
-    threads += [threading.Thread(target=junk, args=(pick, stop, recorder))]
+    threads += [threading.Thread(target=product_manager, args=(pick, stop, recorder, certificate))]
+    threads += [threading.Thread(target=junk, args=(pick, stop, recorder, certificate))]
     for thread in threads:
         thread.start()
-    events = []
+    events: list[str] = []
     load_started = time.monotonic()
+    restart_ok = True
+
+    def note(text: str) -> None:
+        events.append(f"{time.monotonic() - load_started:6.1f} s  {text}")
+
+    def until(fraction: float) -> None:
+        time.sleep(max(0.0, load_started + args.duration * fraction - time.monotonic()))
+
     if args.faults:
-        time.sleep(args.duration * 0.25)
+        until(0.10)
         victim = children(servers[0].pid)[0]
         os.kill(victim, signal.SIGKILL)
-        events.append(f"{time.monotonic() - load_started:5.1f} s  SIGKILL gunicorn worker {victim}")
-        time.sleep(args.duration * 0.25)
-        cluster = sorted(os.listdir("/etc/postgresql"))[0]
-        events.append(f"{time.monotonic() - load_started:5.1f} s  restarting PostgreSQL")
-        subprocess.run(
-            ["pg_ctlcluster", "--skip-systemctl-redirect", cluster, "main", "restart"], check=True
+        note(f"SIGKILL gunicorn worker {victim} (instance 1)")
+
+        until(0.15)
+        master = servers[1]
+        workers = children(master.pid)
+        master.send_signal(signal.SIGKILL)
+        master.wait()
+        note(f"SIGKILL gunicorn master {master.pid} (instance 2); starting a new one at once")
+        logs.append(folder / "gunicorn-1-restarted.log")
+        servers[1] = start_gunicorn("wsgi:app", ports[1], env, logs[-1])
+        ready = wait_ready(f"{bases[1]}/readyz", certificate)
+        restart_ok = ready >= 0
+        orphans = [pid for pid in workers if running(pid)]
+        note(
+            f"new master {'ready' if restart_ok else 'NOT READY'} after {ready:.1f} s on the same "
+            f"port; old workers still running: {len(orphans)}"
         )
-        events.append(f"{time.monotonic() - load_started:5.1f} s  PostgreSQL is back")
-        time.sleep(args.duration * 0.2)
-        events.append(
-            f"{time.monotonic() - load_started:5.1f} s  flooding the survey from one address"
-        )
-        flood(pick, recorder)
-        time.sleep(max(0.0, args.duration - (time.monotonic() - load_started)))
+
+        until(0.30)
+        redis.stop()
+        note("Redis stopped; one address floods the survey")
+        floods = [run_flood(pick, recorder, "flood, Redis down", "198.51.100.66", certificate)]
+        until(0.50)
+        redis.start()
+        note("Redis started again (empty)")
+
+        until(0.60)
+        note("both stores refuse connections, every connection cut")
+        lock_out(args.postgres, [f"{args.prefix}_answers", f"{args.prefix}_identity"], 8)
+        note("stores back")
+
+        until(0.75)
+        note("another address floods the survey")
+        floods.append(run_flood(pick, recorder, "flood, Redis up", "198.51.100.67", certificate))
+        until(1.0)
+        for thread in floods:
+            thread.join()
     else:
-        time.sleep(args.duration)
+        until(1.0)
     stop.set()
     for thread in threads:
         thread.join()
@@ -366,21 +564,23 @@ def main() -> None:
         server.send_signal(signal.SIGTERM)
     for server in servers:
         server.wait(timeout=30)
+    redis.stop()
 
     stored = stored_hashes(binds["answers"])
     lost = [h for h in acknowledged if h not in stored]
     check = subprocess.run(
         [*flask, "dashboard", "check-rollups"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    log_text = "".join((folder / f"gunicorn-{n}.log").read_text() for n in range(len(servers)))
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    log_text = "".join(log.read_text() for log in logs)
+    people = [a for a in FIXED_ADDRESSES if a in log_text]
+    people += re.findall(r"\b10\.\d+\.\d+\.\d+\b", log_text) + re.findall(r"cust-\d+", log_text)
+    went_down = log_text.count("rate limit storage unreachable")
+    came_back = log_text.count("rate limit storage recovered")
 
     print(
-        f"load: {elapsed:.0f} s, 2 gunicorn instances x 4 sync workers, PostgreSQL + Redis, {'with' if args.faults else 'no'} faults"
+        f"load: {elapsed:.0f} s, production over TLS, 2 gunicorn instances x 4 sync workers, "
+        f"PostgreSQL + Redis, {'with' if args.faults else 'no'} faults"
     )
     for line in events:
         print("  " + line)
@@ -399,10 +599,20 @@ def main() -> None:
     )
     print(f"rollups vs recount: {check.stdout.strip() or check.stderr.strip()}")
     print(
-        f"5xx other than 503 with Retry-After: {len(recorder.bad)}; tracebacks in the logs: {log_text.count('Traceback')}"
+        f"log lines: 'rate limit storage unreachable' {went_down} (one per process that noticed), "
+        f"'recovered' {came_back}"
+    )
+    print(
+        f"5xx other than 503 with Retry-After: {len(recorder.bad)}; tracebacks in the logs: "
+        f"{log_text.count('Traceback')}; addresses or customer ids in the logs: {len(people)}"
     )
     healthy = (
-        not lost and not recorder.bad and check.returncode == 0 and "Traceback" not in log_text
+        not lost
+        and not recorder.bad
+        and check.returncode == 0
+        and "Traceback" not in log_text
+        and restart_ok
+        and not people
     )
     sys.exit(0 if healthy else 1)
 

@@ -21,11 +21,13 @@ class SurveysFlask(Flask):
         """Log the error's type and route only: messages and tracebacks can carry answers."""
         from flask import request
 
+        from surveys.logs import UNMATCHED_PATH
+
         self.logger.error(
             "unhandled %s on %s %s",
             exc_info[0].__name__ if exc_info and exc_info[0] else "error",
             request.method,
-            request.url_rule.rule if request.url_rule else "(no route)",
+            request.url_rule.rule if request.url_rule else UNMATCHED_PATH,
         )
 
 
@@ -46,9 +48,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.session_interface = SignedCookieSessions()
 
     if app.config["TRUSTED_PROXIES"]:
-        # Behind a reverse proxy: take the client address and scheme from its headers.
+        # Behind a reverse proxy: take the client address, scheme and host from its headers
+        # (the host and scheme are what form posts' Origin is checked against).
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+        )
 
     from surveys import models  # noqa: F401  (registers both stores' tables)
     from surveys.services import profile_events  # noqa: F401  (answer changes -> change feed)

@@ -15,6 +15,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet
 
+from surveys import secret_strength
+
 
 class ConfigError(RuntimeError):
     """The environment does not describe a service that can safely start."""
@@ -22,6 +24,16 @@ class ConfigError(RuntimeError):
 
 #: Settings that must be given explicitly in production.
 REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY")
+#: Secrets that must differ from each other in production: one key in two roles means one
+#: leak opens both (a leaked shop signing key would also forge cookies and CSRF tokens).
+DISTINCT_SECRETS = ("SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY")
+#: Secrets made of text, checked for guessability in production; Fernet keys are checked
+#: as bytes instead (see check_link_keys).
+TEXT_SECRETS = ("SECRET_KEY", "SHOP_SIGNING_KEY")
+RANDOM_TEXT_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+FERNET_KEY_COMMAND = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -83,13 +95,6 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         raise ConfigError(
             "In production these settings must be set in the environment: " + ", ".join(missing)
         )
-    # Placeholders copied from examples ("changeme", "you-will-never-guess") are all short.
-    if production and len(env["SECRET_KEY"]) < 32:
-        raise ConfigError(
-            "SECRET_KEY must be a random value of at least 32 characters, not a placeholder "
-            "(make one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-        )
-
     shop_signing_key = env.get("SHOP_SIGNING_KEY") or _dev_secret(instance_path, "SHOP_SIGNING_KEY")
     # HS256 with a shorter key can be brute-forced offline from one captured token.
     if len(shop_signing_key.encode()) < 32:
@@ -97,7 +102,9 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
     link_keys = env.get("LINK_ENCRYPTION_KEY") or _dev_secret(
         instance_path, "LINK_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode()
     )
-    check_link_keys(link_keys)
+    check_link_keys(link_keys, production=production)
+    if production:
+        check_production_secrets(env)
 
     answers_url = env.get("ANSWERS_DATABASE_URL") or _sqlite_url(instance_path, "answers.db")
     identity_url = env.get("IDENTITY_DATABASE_URL") or _sqlite_url(instance_path, "identity.db")
@@ -176,8 +183,41 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
     }
 
 
-def check_link_keys(value: str) -> None:
-    """Every comma-separated part must be a Fernet key, or the app does not start."""
+def check_production_secrets(env: Mapping[str, str]) -> None:
+    """Refuse placeholders and reused keys; the message says how to make a good one.
+
+    The values themselves never appear in a message: it may end up in a log.
+    """
+    for name in TEXT_SECRETS:
+        value = env[name]
+        if len(value) < 32:
+            raise ConfigError(
+                f"{name} must be a random value of at least 32 characters, not a placeholder "
+                f"(make one with: {RANDOM_TEXT_COMMAND})"
+            )
+        bits = secret_strength.estimated_bits(value)
+        if bits < secret_strength.MIN_BITS:
+            raise ConfigError(
+                f"{name} looks like a placeholder or a phrase: about {bits:.0f} bits of "
+                f"randomness where {secret_strength.MIN_BITS} are needed. Make a random one "
+                f"with: {RANDOM_TEXT_COMMAND}"
+            )
+    given = [(name, env[name]) for name in DISTINCT_SECRETS if env.get(name)]
+    seen: dict[str, str] = {}
+    for name, value in given:
+        for part in [value, *(part.strip() for part in value.split(","))]:
+            first = seen.setdefault(part, name)
+            if first != name:
+                raise ConfigError(
+                    f"{name} reuses the value of {first}: every secret must be made on its "
+                    f"own, so that one leaked key opens nothing else (make one with: "
+                    f"{FERNET_KEY_COMMAND if 'LINK' in name else RANDOM_TEXT_COMMAND})"
+                )
+
+
+def check_link_keys(value: str, *, production: bool = False) -> None:
+    """Every comma-separated part must be a Fernet key, or the app does not start; in
+    production each must also be made of random bytes."""
     parts = [part.strip() for part in value.split(",")]
     for part in parts:
         try:
@@ -185,6 +225,11 @@ def check_link_keys(value: str) -> None:
         except (ValueError, TypeError):
             raise ConfigError(
                 "LINK_ENCRYPTION_KEY must be one or more comma-separated Fernet keys "
-                "(make one with: python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())')"
+                f"(make one with: {FERNET_KEY_COMMAND})"
             ) from None
+        weakness = secret_strength.fernet_key_weakness(part) if production else None
+        if weakness:
+            raise ConfigError(
+                f"LINK_ENCRYPTION_KEY is not a random key: {weakness}. Make one with: "
+                f"{FERNET_KEY_COMMAND}"
+            )

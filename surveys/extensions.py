@@ -9,12 +9,13 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import Pool
+
+from surveys.security import SameOriginCSRFProtect
 
 #: Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
 NAMING_CONVENTION = {
@@ -34,9 +35,25 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
-csrf = CSRFProtect()
+csrf = SameOriginCSRFProtect()
+#: How long to wait on Redis before counting limits without it: it answers in well under a
+#: millisecond, so a stall this long means it is down or stuck, and a shopper must not wait.
+LIMITS_STORAGE_TIMEOUT_SECONDS = 0.5
+
 # Limits are counted per client address in memory (or Redis) only; addresses are never logged.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# When Redis is unreachable each process counts on its own, in memory, and tries Redis again
+# 1, 2, 4, ... 32 s later (see docs/deployment.md): shoppers and the recommender keep being
+# served, with limits that are per process for as long as it lasts. logs.py reports the
+# switch both ways, once each.
+limiter = Limiter(
+    key_func=get_remote_address,
+    default_limits=[],
+    in_memory_fallback_enabled=True,
+    storage_options={
+        "socket_connect_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
+        "socket_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
+    },
+)
 
 
 @event.listens_for(Engine, "connect")

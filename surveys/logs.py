@@ -16,6 +16,11 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 access_log = logging.getLogger("surveys.access")
+limits_log = logging.getLogger("surveys.limits")
+
+#: The path logged for a request that matched no route: its raw path could be anything a
+#: client typed, a customer id in a mistyped API address included.
+UNMATCHED_PATH = "(no route)"
 
 
 class JsonFormatter(logging.Formatter):
@@ -39,7 +44,30 @@ class DropWerkzeugRequestLines(logging.Filter):
         return " - - [" not in record.getMessage()
 
 
+class LimiterStorageEvents(logging.Handler):
+    """Flask-Limiter's own log lines, reduced to the two an operator needs.
+
+    Its lines can name a client's address (the key of a limit that was hit), so they never
+    go on to other handlers; only "storage unreachable" and "storage recovered" are written,
+    as our own JSON lines, once per switch per process.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if message.startswith("Rate limit storage unreachable"):
+            limits_log.warning(
+                "rate limit storage unreachable: counting limits in this process until it is back"
+            )
+        elif message.startswith("Rate limit storage recovered"):
+            limits_log.info("rate limit storage recovered: limits are shared again")
+
+
 def init_app(app: Flask) -> None:
+    limiter_logger = logging.getLogger("flask-limiter")
+    if not any(isinstance(h, LimiterStorageEvents) for h in limiter_logger.handlers):
+        limiter_logger.addHandler(LimiterStorageEvents())
+    limiter_logger.setLevel(logging.INFO)
+    limiter_logger.propagate = False
     logger = logging.getLogger("surveys")
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
         handler = logging.StreamHandler(sys.stderr)
@@ -64,8 +92,8 @@ def init_app(app: Flask) -> None:
                 "fields": {
                     "request_id": g.get("request_id"),
                     "method": request.method,
-                    # The route's pattern where there is one, so no identifier in a path is logged.
-                    "path": request.url_rule.rule if request.url_rule else request.path,
+                    # The route's pattern, so no identifier in a path is ever logged.
+                    "path": request.url_rule.rule if request.url_rule else UNMATCHED_PATH,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 }

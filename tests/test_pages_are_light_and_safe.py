@@ -43,7 +43,7 @@ def test_every_response_carries_the_security_headers(client):
         csp = headers["Content-Security-Policy"]
         assert "default-src 'none'" in csp and "script-src 'self'" in csp
         assert "frame-ancestors 'none'" in csp and "unsafe" not in csp
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"  # no Referer to other sites
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert "geolocation=()" in headers["Permissions-Policy"]
         assert "Strict-Transport-Security" not in headers  # plain HTTP in tests

@@ -114,6 +114,11 @@ def test_logs_carry_no_answers_keys_cookies_or_addresses(app, shopper, caplog):
     shopper.client.get("/me")
     shopper.submit("about-you", {**ANSWERS, "lga": "NG-LA-01"})  # refused: logged as a 400
     shopper.not_now("where-you-shop")
+    # Addresses that match no route, each holding an identifier a client mistyped around.
+    shopper.client.get("/api/v1/profile/customer-8841", headers={"Authorization": "Bearer x"})
+    shopper.client.post("/api/v1/profiles/customer-8841/batch")
+    shopper.client.get("/surveys/about-you/customer-8841")
+    shopper.client.put("/me/customer-8841")
     key = unsign(app.config["SECRET_KEY"], shopper.respondent_cookie())
     logged = "\n".join(record.getMessage() + repr(vars(record)) for record in caplog.records)
     assert "request" in logged  # the access log did run
@@ -124,9 +129,17 @@ def test_logs_carry_no_answers_keys_cookies_or_addresses(app, shopper, caplog):
         respondent_hash(key),
         shopper.respondent_cookie(),
     ]
-    forbidden += [shopper.client.get_cookie("session").value, "127.0.0.1", "Kano"]
+    forbidden += [shopper.client.get_cookie("session").value, "127.0.0.1", "Kano", "8841"]
     for value in forbidden:
         assert value not in logged, f"{value!r} reached the logs"
+
+
+def test_a_request_that_matches_no_route_is_logged_with_a_fixed_placeholder(client, caplog):
+    caplog.set_level(logging.INFO, logger="surveys.access")
+    client.get("/api/v1/profile/customer-8841")  # a client's typo: profile, not profiles
+    client.delete("/surveys/about-you")  # a route, but not for this method
+    paths = [r.fields["path"] for r in caplog.records if r.name == "surveys.access"]
+    assert paths == ["(no route)", "(no route)"]
 
 
 def test_access_log_lines_name_the_route_not_the_url(app, client, caplog):

@@ -5,10 +5,30 @@ every error is ``application/problem+json``.
 """
 
 from flask import Blueprint, current_app
+from werkzeug.routing import PathConverter
 
 from surveys.extensions import csrf, limiter
 
+#: The last part of the batch endpoint's address, which is therefore never a subject.
+BATCH = "batch"
+
+
+class SubjectConverter(PathConverter):
+    """A shop customer id in a path: any text, slashes included, but not ``batch``.
+
+    Without this, ``GET /api/v1/profiles/batch`` would read a subject called "batch" and
+    ``OPTIONS`` there would offer GET. Refused in the pattern itself (not in ``to_python``,
+    which the router consults only after it has listed a rule's methods as allowed), the
+    batch address is matched by the batch route alone: 405 with ``Allow: POST`` for the
+    rest. A customer whose id is literally "batch" can still be read through the batch.
+    """
+
+    regex = rf"(?!{BATCH}\Z)[^/].*?"
+
+
 bp = Blueprint("api", __name__, url_prefix="/api")
+# Before the routes below: the converter must be known when their rules are added.
+bp.record_once(lambda state: state.app.url_map.converters.setdefault("subject", SubjectConverter))
 csrf.exempt(bp)
 
 from surveys.api import auth, connections  # noqa: E402, F401

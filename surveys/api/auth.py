@@ -12,6 +12,7 @@ from functools import wraps
 from typing import Any, TypeVar
 
 from flask import abort, g, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from surveys.api import bp, connections
 from surveys.api.problems import problem
@@ -35,6 +36,10 @@ def _bearer_token() -> str | None:
 
 def caller() -> Caller | None:
     """The authenticated client of this request, or None (looked up at most once)."""
+    if "api_caller_error" in g:
+        # The lookup already failed on this request's connection, which cannot be used
+        # again: the same error once more (a 503), not a PendingRollbackError (a 500).
+        raise g.api_caller_error
     if "api_caller" not in g:
         token = _bearer_token()
         g.api_caller = api_clients.authenticate(connections.identity(), token) if token else None
@@ -47,7 +52,14 @@ def rate_limit_key() -> str:
 
 
 def has_no_caller() -> bool:
-    return request.endpoint in PUBLIC_ENDPOINTS or caller() is None
+    """Exempt from the client budget. Runs inside the rate limiter, which takes any error
+    there for its own storage failing (and would stop using Redis): a store that cannot say
+    who is calling is left to ``require_caller``, which answers 503."""
+    try:
+        return request.endpoint in PUBLIC_ENDPOINTS or caller() is None
+    except SQLAlchemyError as error:
+        g.api_caller_error = error
+        return True
 
 
 @bp.before_request

@@ -12,7 +12,7 @@ import yaml
 from flask import Response, abort, current_app, request
 
 from surveys import clock
-from surveys.api import bp, connections
+from surveys.api import BATCH, bp, connections
 from surveys.api.auth import caller, requires
 from surveys.api.problems import problem
 from surveys.extensions import db
@@ -115,6 +115,16 @@ def _could_exist(subject: str) -> bool:
     return len(subject) <= SUBJECT_MAX and "\x00" not in subject
 
 
+def _is_unicode_text(value: str) -> bool:
+    """False for a lone surrogate such as ``"\\ud800"``: valid in JSON, but not text that
+    can be encoded, stored or compared with a customer id."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _cipher() -> consent_service.LinkCipher:
     return consent_service.cipher_for(current_app.config["LINK_ENCRYPTION_KEY"])
 
@@ -137,7 +147,7 @@ def _log_reads(found: dict[str, Profile]) -> None:
             profiles.record_reads(identity, client.name, reads, clock.now())
 
 
-@bp.get("/v1/profiles/<path:subject>")
+@bp.get("/v1/profiles/<subject:subject>")
 @requires(PROFILES_READ)
 def profile(subject: str) -> Response:
     _only_params()
@@ -154,7 +164,7 @@ def profile(subject: str) -> Response:
     return response.make_conditional(request)
 
 
-@bp.post("/v1/profiles/batch")
+@bp.post(f"/v1/profiles/{BATCH}")
 @requires(PROFILES_READ)
 def profiles_batch() -> Response:
     _only_params()
@@ -169,12 +179,19 @@ def profiles_batch() -> Response:
 def _batch_subjects() -> list[str]:
     if not request.is_json:
         abort(problem(415, "Send the body as application/json."))
-    body = request.get_json(silent=True)
+    try:
+        # Parsed here, not with get_json: its "silent" mode lets RecursionError through,
+        # which a body of a few thousand nested brackets raises.
+        body = json.loads(request.get_data())
+    except (ValueError, RecursionError):
+        abort(problem(400, "The body is not valid JSON (or is nested too deeply)."))
     if not isinstance(body, dict) or set(body) != {"subjects"}:
         abort(problem(400, 'The body must be a JSON object: {"subjects": ["...", ...]}.'))
     subjects = body["subjects"]
     if not isinstance(subjects, list) or not all(isinstance(s, str) and s for s in subjects):
         abort(problem(400, "'subjects' must be a list of non-empty strings."))
+    if not all(_is_unicode_text(s) for s in subjects):
+        abort(problem(400, "'subjects' must be valid Unicode text (no lone surrogates)."))
     if len(subjects) > BATCH_MAX:
         abort(problem(400, f"Ask for at most {BATCH_MAX} subjects at once, not {len(subjects)}."))
     # Duplicates are read (and logged) once; impossible ids cannot have a profile.

@@ -108,7 +108,7 @@ def shop_sign_in() -> Response | tuple[str, int]:
 
 @bp.route("/auth/logout", methods=["GET", "POST"])
 def logout() -> Response | str:
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD (Flask answers it with this view too)
         return render_template("auth/logout.html", form=ActionForm())
     if not ActionForm().validate_on_submit():
         abort(400)

@@ -69,10 +69,11 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
         else None
     )
 
-    if request.method == "GET":
+    if request.method != "POST":  # GET, or HEAD (Flask answers it with this view too)
         form = build_form(survey.questions, data=existing.answers() if existing else None)
-        funnel.record(db.session, survey, funnel.SHOWN, clock.today())
-        db.session.commit()
+        if request.method == "GET":  # an uptime or link checker's HEAD shows no shopper
+            funnel.record(db.session, survey, funnel.SHOWN, clock.today())
+            db.session.commit()
         return _render_survey(survey, form, has_answers=existing is not None)
 
     key = key_for_write()

@@ -2,12 +2,15 @@
 API recovers by itself: a connection that sat idle is tested and replaced before use, and one
 that was cut mid-flight costs one clean 503, never a stack trace or a wrong answer."""
 
+import secrets
+
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
 from surveys import extensions
 from surveys.api import connections
+from tests.api.conftest import ApiCaller
 from tests.conftest import TEST_DATABASE_URL
 
 PROFILE = "/api/v1/profiles/{}"
@@ -68,3 +71,27 @@ def test_a_connection_cut_while_busy_costs_one_503_per_store_then_reads_resume(
         assert response.headers["Retry-After"] == "5"
         assert response.mimetype == "application/problem+json"
     assert [r.status_code for r in responses[len(failed) :]] == [200] * (4 - len(failed))
+
+
+def test_with_rate_limits_on_a_connection_cut_while_busy_is_still_a_503_not_a_500(
+    app, make_app, token, consenting, drop_connections
+):
+    """The limiter looks the caller up first (its budget is per client): the store failing
+    there must give the same 503, not a PendingRollbackError when the request reuses the
+    broken connection (found by bench/load.py)."""
+    consenting("cust-1", ["state"])
+    limited = make_app(
+        create_schema=False,
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_KEY_PREFIX=secrets.token_hex(6),
+        LINK_ENCRYPTION_KEY=app.config["LINK_ENCRYPTION_KEY"],
+    )
+    api = ApiCaller(limited, token)
+    assert api.get(PROFILE.format("cust-1")).status_code == 200
+    assert drop_connections() >= 2
+    responses = [api.get(PROFILE.format("cust-1")) for _ in range(4)]
+    failed = [r for r in responses if r.status_code != 200]
+    assert 1 <= len(failed) <= 2
+    for response in failed:
+        assert response.status_code == 503 and response.headers["Retry-After"] == "5"
+    assert responses[-1].status_code == 200

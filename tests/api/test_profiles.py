@@ -153,17 +153,42 @@ def test_a_batch_of_100_is_served_and_101_is_refused(api, consenting):
         (["cust-1"], "application/json", 400),
         ("not json", "application/json", 400),
         ("subjects=cust-1", "application/x-www-form-urlencoded", 415),
+        # Deep enough for the parser's RecursionError, small enough to pass the size limit.
+        ('{"subjects": ' + "[" * 5000 + "]" * 5000 + "}", "application/json", 400),
+        ("[" * 5000 + "]" * 5000, "application/json", 400),
+        ('{"subjects": ["\\ud800"]}', "application/json", 400),  # a lone surrogate
+        ('{"subjects": ["cust-1", "x\\udfff"]}', "application/json", 400),
+        (b'{"subjects": ["\xff"]}', "application/json", 400),  # not UTF-8 at all
     ],
 )
 def test_a_bad_batch_gets_a_clear_problem_and_logs_nothing(
     api, consenting, store, body, content_type, status
 ):
     consenting("cust-1", ["state"])
-    data = body if isinstance(body, str) else json.dumps(body)
+    data = body if isinstance(body, str | bytes) else json.dumps(body)
     response = api.post(BATCH, data=data, content_type=content_type, validate=status != 415)
     assert response.status_code == status
     assert response.mimetype == "application/problem+json" and response.json["detail"]
     assert store.reads() == []
+
+
+def test_the_batch_address_is_never_taken_for_a_subject(api, consenting, store):
+    """GET on it is not a read of a customer called "batch" (schemathesis' ST205)."""
+    consenting("batch", ["state"])
+    for method in ("get", "head", "put", "delete"):
+        response = getattr(api.client, method)(
+            BATCH, headers={"Authorization": f"Bearer {api.token}"}
+        )
+        assert response.status_code == 405, method
+        assert set(response.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    options = api.client.options(BATCH, headers={"Authorization": f"Bearer {api.token}"})
+    assert set(options.headers["Allow"].split(", ")) == {"POST", "OPTIONS"}
+    assert store.reads() == []
+    # Such a customer is read through the batch; look-alike subjects are subjects.
+    found = api.post(BATCH, json={"subjects": ["batch"]}).json["profiles"]
+    assert [p["subject"] for p in found] == ["batch"]
+    for lookalike in ("batch2", "a-batch", "batch/more"):
+        assert api.get(PROFILE.format(lookalike), validate=False).status_code == 404
 
 
 def test_a_batch_needs_no_csrf_token_and_a_huge_body_gets_413(api):

@@ -37,6 +37,23 @@ def test_a_client_over_its_limit_gets_a_429_problem_with_retry_after(app, limite
     assert "3 per 1 minute" in limited.json["detail"]
 
 
+def test_retry_after_comes_only_with_429_and_503(app, limited_app, token, tmp_path):
+    """Flask-Limiter would add it to every limited response; a client honouring it on a 200
+    or a 404 would wait for nothing."""
+    api = ApiCaller(limited_app(API_RATE_LIMIT="1000 per second; 3 per minute"), token)
+    ok, missing = api.get(FEED), api.get("/api/v1/profiles/nobody")
+    assert (ok.status_code, missing.status_code) == (200, 404)
+    assert "Retry-After" not in ok.headers and "Retry-After" not in missing.headers
+    assert ok.headers["X-RateLimit-Remaining"]  # the limiter did count these
+    assert "Retry-After" not in api.get(FEED).headers
+    limited = api.get(FEED)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    binds = {"answers": f"sqlite:///{tmp_path}/a.db", "identity": f"sqlite:///{tmp_path}/x/i.db"}
+    down = ApiCaller(limited_app(SQLALCHEMY_BINDS=binds, API_RATE_LIMIT="3 per hour"), token)
+    # The store's 5 s, not when the client's hourly window resets.
+    assert [down.get(FEED).headers["Retry-After"] for _ in range(3)] == ["5", "5", "5"]
+
+
 def test_limits_are_per_client_not_per_address(app, limited_app, make_api_client):
     limited = limited_app()
     first = ApiCaller(limited, make_api_client("first").token)
