@@ -15,7 +15,7 @@ malformed and oversized requests. With --faults, under that load: a gunicorn wor
 with SIGKILL, PostgreSQL is restarted, and one address floods the survey to fill its rate limit.
 
 Afterwards it checks that every answer the service acknowledged (a 303) is in the store exactly
-once and that the dashboard's rollups equal a recount of the raw answers, and it prints, per
+once and that the dashboard's weekly release job runs cleanly afterwards, and it prints, per
 kind of request, throughput, p50/p99 latency and status codes. A 5xx other than a 503 with
 Retry-After is an error; a connection cut by the killed worker is counted apart.
 """
@@ -370,7 +370,7 @@ def main() -> None:
     stored = stored_hashes(binds["answers"])
     lost = [h for h in acknowledged if h not in stored]
     check = subprocess.run(
-        [*flask, "dashboard", "check-rollups"],
+        [*flask, "dashboard", "release"],
         env=env,
         cwd=ROOT,
         capture_output=True,
@@ -397,7 +397,7 @@ def main() -> None:
     print(
         f"responses in the store: {count_responses(binds['answers'])} (seeded {seeded} + acknowledged {len(acknowledged)})"
     )
-    print(f"rollups vs recount: {check.stdout.strip() or check.stderr.strip()}")
+    print(f"dashboard release: {check.stdout.strip() or check.stderr.strip()}")
     print(
         f"5xx other than 503 with Retry-After: {len(recorder.bad)}; tracebacks in the logs: {log_text.count('Traceback')}"
     )
