@@ -364,30 +364,39 @@ class Report:
     weeks_released: list[date] = field(default_factory=list)
 
 
-def _survey_total(session: Session, survey: Survey) -> int:
-    """The noisy total of every released week of the survey (its "total" table)."""
+def _survey_total(session: Session, survey: Survey) -> int | None:
+    """The noisy total of every released week of the survey (its "total" table); None when
+    no week is released yet."""
     counts = session.scalars(
         select(ReleaseTable.counts)
         .join(Release, ReleaseTable.release_id == Release.id)
         .where(Release.survey_id == survey.id, ReleaseTable.name == "total")
-    )
-    return sum(vector[0] for vector in counts)
+    ).all()
+    return sum(vector[0] for vector in counts) if counts else None
 
 
 def _needed(view: View, layouts: Mapping[str, tables.Layout], keys: set[str] | None) -> set[str]:
+    """The released tables the charts ``keys`` (all when None) of this view are sums of."""
     national = not (view.zone or view.state)
-    names = {"total", "zone", "state", "lga", tables.FUNNEL.name}
-    for attribute in tables.ATTRIBUTES:
-        names.add(f"{attribute}@{'national' if national else 'state'}")
+    level = "national" if national else "state"
+
+    def wanted(key: str) -> bool:
+        return keys is None or key in keys
+
+    names = {_view_cell(view)[0]}  # the population, and the weekly chart
+    if wanted("zone") or wanted("state"):
+        names |= {"zone", "state"}
+    if wanted("lga"):
+        names.add("lga")
+    if wanted("funnel"):
+        names |= {tables.FUNNEL.name, "total"}
+    names |= {f"{a}@{level}" for a in tables.ATTRIBUTES if wanted(a)}
     x, y = view.cross
-    if x:
+    if x and wanted("cross"):
         if x in GEO or y in GEO:
             names.add(f"{y if x in GEO else x}@state")
         else:
-            a, b = _pair_order(x, y)
-            names.add(f"{tables.pair_name(a, b)}@{'national' if national else 'state'}")
-    if keys is not None and "cross" not in keys:
-        names = {n for n in names if "+" not in n}
+            names.add(f"{tables.pair_name(*_pair_order(x, y))}@{level}")
     return {n for n in names if n in layouts}
 
 
@@ -402,10 +411,11 @@ def build_report(
     report = Report(view, min_cell)
     all_layouts = {layout.name: layout for layout in tables.layouts_for(view.survey.questions)}
     all_layouts[tables.FUNNEL.name] = tables.FUNNEL
-    if not released_weeks(session, view.survey.id):
+    survey_total = _survey_total(session, view.survey)
+    if survey_total is None:
         report.withheld = "unreleased"
         return report
-    if _survey_total(session, view.survey) < min_cell:
+    if survey_total < min_cell:
         report.withheld = "survey"
         return report
     data = Released(
@@ -426,10 +436,10 @@ def build_report(
         return keys is None or key in keys
 
     chartable = attributes_of(view.survey)
-    if "state" in chartable:
+    if "state" in chartable and (wanted("zone") or wanted("state")):
         _geography(report, data, view)
-        if wanted("lga") and "lga" in all_layouts:
-            _lgas(report, data, view)
+    if "state" in chartable and wanted("lga") and "lga" in all_layouts:
+        _lgas(report, data, view)
     for attribute in tables.ATTRIBUTES:
         if attribute in chartable and wanted(attribute):
             _distribution(report, data, view, attribute)
