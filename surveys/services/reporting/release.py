@@ -66,7 +66,8 @@ def _radices() -> tuple[list[str], dict[str, list[str]], list[list[str]]]:
     lgas = {s: list(tables.lga_categories(s)) for s in reference.state_choices()}
     for s in (PREFER_NOT, SKIPPED):
         lgas[s] = [PREFER_NOT, SKIPPED]
-    assert max(len(v) for v in lgas.values()) <= _LGA_RADIX  # noqa: S101  (reference data)
+    if max(len(v) for v in lgas.values()) > _LGA_RADIX:
+        raise RuntimeError("a state has more LGAs than the record code has room for")
     answers = [list(tables.categories(q)) for q in _QUESTION_ORDER]
     return states, lgas, answers
 
