@@ -28,6 +28,7 @@ baseline uses ``<prefix>_old_...``) and dropped and re-created for each size.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import re
 import statistics
@@ -204,6 +205,7 @@ def main() -> None:
     parser.add_argument("--baseline", default="", help="commit to compare with")
     parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
+    logging.getLogger("surveys.access").setLevel(logging.WARNING)  # one line per request
 
     old: dict = {}
     if not args.no_baseline:

@@ -163,6 +163,16 @@ def _state_traces() -> dict[str, dict[str, Any]]:
     }
 
 
+#: The map's colour steps: finer than the eye can tell apart.
+SHADES = 200
+
+
+@cache
+def _shade(step: int) -> str:
+    """A colour of the scale (plotly looks the scale up by name each time: slow, so once)."""
+    return str(sample_colorscale(COLOURSCALE, [step / SHADES])[0])
+
+
 def state_map(report: Report) -> Figure:
     """A choropleth of the states drawn from the outlines shipped with the app (no tiles)."""
     values = [
@@ -181,7 +191,7 @@ def state_map(report: Report) -> Figure:
             colour = HIDDEN_COLOUR
         else:
             share = 0.15 + 0.85 * ((value - low) / (high - low) if high > low else 1.0)
-            colour = sample_colorscale(COLOURSCALE, [share])[0]
+            colour = _shade(round(share * SHADES))
         trace["fillcolor"] = colour
         trace["text"] = f"{names[code]}: {shown_text(estimate, report.min_cell)}"
         trace["hovertext"] = f"{trace['text']} {margin_text(estimate)}".rstrip()
@@ -196,8 +206,8 @@ def state_map(report: Report) -> Figure:
         hoverinfo="skip",
         marker={
             "colorscale": [
-                [0, sample_colorscale(COLOURSCALE, [0.15])[0]],
-                [1, sample_colorscale(COLOURSCALE, [1.0])[0]],
+                [0, _shade(round(0.15 * SHADES))],
+                [1, _shade(SHADES)],
             ],
             "cmin": low,
             "cmax": high,
