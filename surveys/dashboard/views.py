@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import (
     Response,
     abort,
@@ -172,13 +174,19 @@ def _week_choices(view: reports.View | None) -> list[object]:
     return reports.released_weeks(reading_session(), view.survey.id) or [view.last_week]
 
 
-def _budget_note() -> dict[str, float]:
+def _power_of_ten(value: float) -> str:
+    """1e-06 as people write it: 10⁻⁶."""
+    superscript = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return "10" + str(round(math.log10(value))).translate(superscript)
+
+
+def _budget_note() -> dict[str, object]:
     """What the "how we protect people" note says, from the configured budget."""
     budget = privacy.Budget.from_config(current_app.config)
     return {
         "rho": budget.rho,
         "epsilon": privacy.epsilon_for(budget.rho),
-        "delta": privacy.DELTA,
+        "delta": _power_of_ten(privacy.DELTA),
         "event_rho": budget.event_rho,
         "consent_rho": budget.consent_rho,
     }

@@ -68,7 +68,17 @@ def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Resp
         f"{text} {margin_text(e)} (95%)" if v is not None else text
         for (_, _, e), text, v in zip(table.rows, texts, values, strict=True)
     ]
-    error = {"type": "data", "array": margins, "visible": True, "color": "#555", "thickness": 1}
+    # The interval is drawn down to zero at most: no count is negative, and an axis that
+    # dips below zero for one wide interval squeezes every bar.
+    error = {
+        "type": "data",
+        "symmetric": False,
+        "array": margins,
+        "arrayminus": [min(m, v or 0) for m, v in zip(margins, values, strict=True)],
+        "visible": True,
+        "color": "#555",
+        "thickness": 1,
+    }
     axis: dict[str, Any] = {"x": labels, "y": [v or 0 for v in values], "error_y": error}
     if horizontal:
         axis = {"y": labels, "x": [v or 0 for v in values], "error_x": error}
