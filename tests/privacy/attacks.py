@@ -38,13 +38,18 @@ def export(app: Flask, key: str, slug: str = "about-you", **filters: str | None)
 
 
 def exports_of(
-    app: Flask, keys: list[str], slug: str = "about-you", **filters: str | None
+    app: Flask,
+    keys: list[str],
+    slug: str = "about-you",
+    weeks: list[date] | None = None,
+    **filters: str | None,
 ) -> dict[str, list[list[str]]]:
-    """Several CSV exports of one view at once (one report, as many files)."""
+    """Several CSV exports of one view at once (one report, as many files). ``weeks``: the
+    released weeks, as the page's week filter lists them (read afresh when not given)."""
     survey = catalogue.find(db.session, slug)
-    view = reports.make_view(
-        survey, clock.today(), reports.released_weeks(db.session, survey.id), **filters
-    )
+    if weeks is None:
+        weeks = reports.released_weeks(db.session, survey.id)
+    view = reports.make_view(survey, clock.today(), weeks, **filters)
     report = reports.build_report(
         db.session, view, min_cell=app.config["DASHBOARD_MIN_CELL"], keys=set(keys)
     )

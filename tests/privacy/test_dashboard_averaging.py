@@ -140,4 +140,4 @@ def test_the_same_attack_recovers_most_small_cells_from_raw_counts(attack_app):
     truth = true_weekly(app)
     recovered, small = exact_share(attack(app, WEEKS), truth)
     assert small >= 250
-    assert recovered >= 0.6, recovered
+    assert recovered >= 0.9, recovered  # measured: 100%

@@ -23,8 +23,9 @@ from surveys.models import Release
 from surveys.services import answers as answer_service
 from surveys.services import catalogue, demo
 from surveys.services.reporting import release as releasing
+from surveys.services.reporting import report as reports
 from surveys.services.respondents import respondent_hash
-from tests.privacy.attacks import RAW_COUNTS, export, exports_of, monday, number, release_all
+from tests.privacy.attacks import RAW_COUNTS, exports_of, monday, number, release_all
 
 INCOMES = list(reference.INCOME_BANDS)
 GENDERS = list(reference.GENDERS)
@@ -73,16 +74,21 @@ def views(app, answers: dict[str, str | None], weeks_ago: int) -> list[dict[str,
     ranges = [(weeks_ago, weeks_ago), (min(weeks_ago + 2, 8), max(weeks_ago - 1, 1))]
     found = []
     with app.app_context():
+        survey = catalogue.find(db.session, "about-you")
+        weeks = reports.released_weeks(db.session, survey.id)  # the page's week list, once
         for first, last in ranges:
             span = {"first_week": monday(first).isoformat(), "last_week": monday(last).isoformat()}
             for area in areas:
                 counts: dict[str, int | None] = {}
-                for rows in exports_of(app, ["income_band", "gender"], **span, **area).values():
+                numbers = exports_of(app, ["income_band", "gender"], weeks=weeks, **span, **area)
+                for rows in numbers.values():
                     for row in rows[1:]:
                         counts[row[0]] = number(row[2])
                 found.append(counts)
         for area in areas[:2]:
-            cross = export(app, "cross", **area, cross_x="income_band", cross_y="gender")
+            cross = exports_of(
+                app, ["cross"], weeks=weeks, **area, cross_x="income_band", cross_y="gender"
+            )["cross"]
             cells: dict[str, int | None] = {}
             for income, _, gender, _, value, _ in cross[1:]:
                 cells[f"{income}|{gender}"] = number(value)
@@ -168,11 +174,11 @@ def test_views_before_and_after_a_shopper_adds_answers_name_them_no_better_than_
 
 def test_the_same_attack_names_them_when_the_week_is_reopened(attack_app):
     """Control: if a change re-released its week (here without noise, as live counts would
-    be), the attacker names the income band and the gender every time."""
+    be), the attacker names the income band and the gender (nearly) every time."""
     app = attack_app(**RAW_COUNTS)
-    targets = seed(app, 16)
+    targets = seed(app, 8)
     income, gender, both = run(app, targets, reopen=True)
-    assert both >= 15, (income, gender, both)
+    assert both >= 7, (income, gender, both)
 
 
 def test_the_week_of_a_changed_answer_is_never_released_again(attack_app):
