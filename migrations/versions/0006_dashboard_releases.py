@@ -58,7 +58,7 @@ def upgrade_answers():
     op.create_table('release_tables',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('release_id', sa.Uuid(), nullable=False),
-    sa.Column('name', sa.String(length=64), nullable=False),
+    sa.Column('table_key', sa.String(length=64), nullable=False),
     sa.Column('layout', sa.String(length=16), nullable=False),
     sa.Column('sigma', sa.Float(), nullable=False),
     sa.Column('rho', sa.Float(), nullable=False),
@@ -67,7 +67,7 @@ def upgrade_answers():
     sa.CheckConstraint('sigma > 0', name=op.f('ck_release_tables_positive_sigma')),
     sa.ForeignKeyConstraint(['release_id'], ['releases.id'], name=op.f('fk_release_tables_release_id_releases'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_release_tables')),
-    sa.UniqueConstraint('release_id', 'name', name='uq_release_tables_release_name')
+    sa.UniqueConstraint('release_id', 'table_key', name='uq_release_tables_release_table')
     )
     with op.batch_alter_table('release_tables', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_release_tables_release_id'), ['release_id'], unique=False)

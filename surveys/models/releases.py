@@ -73,7 +73,7 @@ class ReleaseTable(db.Model):  # type: ignore[name-defined]
     __bind_key__ = ANSWERS
     __tablename__ = "release_tables"
     __table_args__ = (
-        UniqueConstraint("release_id", "name", name="uq_release_tables_release_name"),
+        UniqueConstraint("release_id", "table_key", name="uq_release_tables_release_table"),
         CheckConstraint("sigma > 0", name="positive_sigma"),
     )
 
@@ -81,8 +81,8 @@ class ReleaseTable(db.Model):  # type: ignore[name-defined]
     release_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("releases.id", ondelete="CASCADE"), index=True
     )
-    #: The table's name, e.g. "state", "lga", "age_band@state", "age_band+gender@national".
-    name: Mapped[str] = mapped_column(String(64))
+    #: Which table, e.g. "state", "lga", "age_band@state", "age_band+gender@national".
+    table_key: Mapped[str] = mapped_column(String(64))
     #: Fingerprint of the table's cell list, so that a later change of the public lists can
     #: never misread an old vector.
     layout: Mapped[str] = mapped_column(String(16))

@@ -225,7 +225,7 @@ def test_every_cell_is_released_even_the_empty_ones(exact_app):
     with exact_app.app_context():
         from surveys.models import ReleaseTable
 
-        rows = {t.name: t for t in db.session.scalars(select(ReleaseTable))}
+        rows = {t.table_key: t for t in db.session.scalars(select(ReleaseTable))}
     assert len(rows["lga"].counts) == 774 + 2 * 37
     assert len(rows["age_band+income_band@state"].counts) == 39 * 8 * 8
     assert rows["state"].counts.count(0) == 38  # exact: only Lagos answered

@@ -31,7 +31,7 @@ def _stored(app, scope_survey: str | None = "about-you") -> dict[date, dict[str,
         if scope_survey:
             survey = catalogue.find(db.session, scope_survey)
             query = query.where(Release.survey_id == survey.id)
-        result = {r.week: {t.name: t for t in r.tables} for r in db.session.scalars(query)}
+        result = {r.week: {t.table_key: t for t in r.tables} for r in db.session.scalars(query)}
         db.session.expunge_all()
         return result
 
@@ -104,11 +104,11 @@ def test_each_table_is_a_partition_of_the_weeks_responses(dashboard_app):
                     )
                 )
                 for table in found.tables:
-                    if table.name == "funnel":
+                    if table.table_key == "funnel":
                         continue
-                    expected = with_state if table.name == "lga" else count
-                    assert sum(table.counts) == expected, (survey.slug, table.name)
-            names = {t.name for r in stored.values() for t in r.tables}
+                    expected = with_state if table.table_key == "lga" else count
+                    assert sum(table.counts) == expected, (survey.slug, table.table_key)
+            names = {t.table_key for r in stored.values() for t in r.tables}
             expected_names = {layout.name for layout in tables.layouts_for(survey.questions)}
             assert names == expected_names | {"funnel"}
 
@@ -217,7 +217,7 @@ def test_consent_and_funnel_releases_say_whose_privacy_their_budget_protects(das
         units = {t.unit for r in consent for t in r.tables}
         assert units == {"subject"}
         funnel_tables = db.session.scalars(
-            select(ReleaseTable).where(ReleaseTable.name == "funnel")
+            select(ReleaseTable).where(ReleaseTable.table_key == "funnel")
         ).all()
         assert {t.unit for t in funnel_tables} == {"event"}
         assert all(len(t.counts) == 3 for t in funnel_tables)
@@ -236,7 +236,7 @@ def test_nothing_about_a_person_is_stored_in_a_release(app):
     release(app)
     with app.app_context():
         hashes = set(db.session.scalars(select(Response.respondent_hash)))
-        text = repr([(t.name, t.counts) for t in db.session.scalars(select(ReleaseTable))])
+        text = repr([(t.table_key, t.counts) for t in db.session.scalars(select(ReleaseTable))])
     assert not any(h in text for h in hashes)
     columns = {c.name for c in ReleaseTable.__table__.columns} | {
         c.name for c in Release.__table__.columns

@@ -186,7 +186,7 @@ def test_the_week_of_a_changed_answer_is_never_released_again(attack_app):
     ((who, answers, weeks_ago),) = seed(app, 1)
     with app.app_context():
         before = {
-            (r.week, t.name): t.counts
+            (r.week, t.table_key): t.counts
             for r in db.session.scalars(select(Release))
             for t in r.tables
         }
@@ -197,7 +197,7 @@ def test_the_week_of_a_changed_answer_is_never_released_again(attack_app):
         assert releasing.release_due_weeks(db.session, clock.today()) == []
         db.session.commit()
         after = {
-            (r.week, t.name): t.counts
+            (r.week, t.table_key): t.counts
             for r in db.session.scalars(select(Release))
             for t in r.tables
         }

@@ -191,7 +191,7 @@ def release_survey_week(
     vectors = measured.run(_codes(session, survey, week))
     rows = [
         ReleaseTable(
-            name=layout.name,
+            table_key=layout.name,
             layout=layout.fingerprint,
             sigma=sigma,
             rho=rho,
@@ -206,7 +206,7 @@ def release_survey_week(
     noisy, event_rho = privacy.noisy_counters(_funnel(session, survey, week), funnel_sigma)
     rows.append(
         ReleaseTable(
-            name=tables.FUNNEL.name,
+            table_key=tables.FUNNEL.name,
             layout=tables.FUNNEL.fingerprint,
             sigma=funnel_sigma,
             rho=event_rho,
@@ -285,7 +285,7 @@ def release_consent_week(session: Session, week: date, today: date, budget: Budg
     vectors = measured.run(_consent_codes(session, week))
     rows = [
         ReleaseTable(
-            name=layout.name,
+            table_key=layout.name,
             layout=layout.fingerprint,
             sigma=sigma,
             rho=rho,

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys import reference
@@ -249,11 +249,11 @@ class Released:
     ):
         self.layouts = layouts
         query = (
-            select(Release.week, ReleaseTable.name, ReleaseTable.layout, ReleaseTable.sigma,
+            select(Release.week, ReleaseTable.table_key, ReleaseTable.layout, ReleaseTable.sigma,
                    ReleaseTable.counts)
             .join(ReleaseTable, ReleaseTable.release_id == Release.id)
             .where(Release.scope == scope, Release.week.between(first, last),
-                   ReleaseTable.name.in_(list(names)))
+                   ReleaseTable.table_key.in_(list(names)))
         )  # fmt: skip
         #: week -> table name -> (noisy counts, noise variance of each cell)
         self.by_week: dict[date, dict[str, tuple[list[int], float]]] = {}
@@ -370,7 +370,7 @@ def _survey_total(session: Session, survey: Survey) -> int | None:
     counts = session.scalars(
         select(ReleaseTable.counts)
         .join(Release, ReleaseTable.release_id == Release.id)
-        .where(Release.survey_id == survey.id, ReleaseTable.name == "total")
+        .where(Release.survey_id == survey.id, ReleaseTable.table_key == "total")
     ).all()
     return sum(vector[0] for vector in counts) if counts else None
 
@@ -681,9 +681,3 @@ def consent_table(session: Session, view: View) -> ShareTable:
         rows=rows,
     )
 
-
-def spent(session: Session, survey_id: uuid.UUID) -> float:
-    """The largest ρ any single week's release of this survey spent (each response is in one)."""
-    return float(
-        session.scalar(select(func.max(Release.rho)).where(Release.survey_id == survey_id)) or 0
-    )
