@@ -680,4 +680,3 @@ def consent_table(session: Session, view: View) -> ShareTable:
         whole=whole,
         rows=rows,
     )
-
