@@ -1,42 +1,54 @@
-"""Dashboard cost at 10k / 100k / 1M responses, on SQLite and PostgreSQL, in one run.
+"""Dashboard cost at 10k / 100k / 1M responses, side by side with the previous implementation.
 
 For each size and database this script fills fresh stores with `flask demo seed`'s synthetic
-answers (26 weeks), then times, as the median of several warm runs:
+answers (26 weeks), runs the weekly release job over all of them, and times, as the median of
+several warm runs:
 
-- ``rollup data``: every query and all disclosure control behind the default dashboard view
-  (last 12 complete weeks, all of Nigeria), i.e. :func:`surveys.services.reports.build_report`;
+- ``data``: the numbers behind the default dashboard view (last 12 released weeks, all of
+  Nigeria), i.e. :func:`surveys.services.reporting.report.build_report`;
 - ``page``: the whole signed-in ``GET /dashboard/`` (data, Plotly figures, HTML);
-- ``raw GROUP BY``: the same counts (state x age x income x gender, per week, per LGA of
-  Lagos) taken straight from the responses table with plain ``GROUP BY`` queries, which is what
-  the dashboard would cost without rollups (and before any noise or suppression).
+- ``csv``: one export (the state table);
+- ``release, 26 weeks``: the release job from nothing (every week of every survey, and consent);
+- ``release, 1 week``: what the daily job costs when a week closes (one week of each survey).
+
+In the same run, the same sizes are measured with the implementation this branch replaced
+(rollups and cell-key noise), by running that commit's own ``bench/dashboard_bench.py`` from a
+temporary ``git worktree`` (``--baseline``, default: where this branch left main), so the two
+are compared on the same machine under the same load.
 
 Usage (not part of the test suite)::
 
-    .venv/bin/python bench/dashboard_bench.py --sizes 10000 100000 1000000 \
-        [--postgres postgresql://127.0.0.1/test]
+    .venv/bin/python bench/dashboard_bench.py --sizes 10000 100000 1000000 \\
+        [--postgres postgresql://127.0.0.1/test] [--prefix wt11_bench] [--no-baseline]
 
-PostgreSQL databases are created as ``<prefix>_answers`` and ``<prefix>_identity``
-(``--prefix``, default ``dashboard_bench``) and dropped and re-created for each size.
+PostgreSQL databases are created as ``<prefix>_answers`` and ``<prefix>_identity`` (the
+baseline uses ``<prefix>_old_...``) and dropped and re-created for each size.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
+import os
+import re
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
 from surveys import clock, create_app
 from surveys.extensions import db
-from surveys.models import Response, StaffUser
-from surveys.services import catalogue, demo, reports, staff
-from surveys.services.rollups import week_of
+from surveys.models import Release, ReleaseTable, Response
+from surveys.services import catalogue, demo, staff
+from surveys.services.reporting import release
+from surveys.services.reporting import report as reports
 
+ROOT = Path(__file__).resolve().parent.parent
 BINDS = ("answers", "identity")
 PASSWORD = "benchmark pass phrase"  # noqa: S105  (a throw-away local account)
 
@@ -58,7 +70,7 @@ def _postgres_binds(url: str, prefix: str) -> dict[str, str]:
     names = {bind: f"{prefix}_{bind}" for bind in BINDS}
     with psycopg.connect(admin, autocommit=True) as connection:
         for name in names.values():
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             connection.execute(f'CREATE DATABASE "{name}"')
     return {
         bind: make_url(url)
@@ -94,43 +106,35 @@ def _seed(app, responses: int) -> float:
     return time.perf_counter() - started
 
 
-def _raw_group_by(view: reports.View) -> None:
-    """The dashboard's counts straight from the answers, with plain GROUP BY."""
-    r = Response
-    first, last = view.first_week, view.last_week + timedelta(days=6)
-    in_view = (r.survey_id == view.survey.id, r.submitted_on.between(first, last))
-    db.session.execute(
-        select(r.state_code, r.age_band, r.income_band, r.gender, func.count())
-        .where(*in_view)
-        .group_by(r.state_code, r.age_band, r.income_band, r.gender)
-    ).all()
-    db.session.execute(
-        select(r.submitted_on, func.count()).where(*in_view).group_by(r.submitted_on)
-    ).all()
-    db.session.execute(
-        select(r.lga_code, func.count())
-        .where(*in_view, r.state_code == "NG-LA")
-        .group_by(r.lga_code)
-    ).all()
-
-
 def measure(app, runs: int) -> dict[str, float]:
     results: dict[str, float] = {}
     with app.app_context():
+        started = time.perf_counter()
+        release.release_due_weeks(db.session, clock.today())
+        db.session.commit()
+        results["release all"] = time.perf_counter() - started
+        # The daily job's usual work: the week that just closed, for every survey.
+        last = release.last_closed_week(clock.today())
+        db.session.execute(delete(Release).where(Release.week == last))
+        db.session.commit()
+        started = time.perf_counter()
+        assert release.release_due_weeks(db.session, clock.today()) == [last]
+        db.session.commit()
+        results["release week"] = time.perf_counter() - started
+
         survey = catalogue.find(db.session, "about-you")
-        view = reports.make_view(survey, clock.today())
-        assert week_of(view.last_week) == view.last_week
 
         def data() -> None:
-            report = reports.build_report(
-                db.session, view, min_cell=10, epsilon=0.5, secret=app.config["SECRET_KEY"]
+            view = reports.make_view(
+                survey, clock.today(), reports.released_weeks(db.session, survey.id)
             )
+            assert view.last_week == last
+            report = reports.build_report(db.session, view, min_cell=10)
             assert report.withheld is None
 
-        results["rollup data"] = _time(data, runs)
-        results["raw GROUP BY"] = _time(lambda: _raw_group_by(view), runs)
+        results["data"] = _time(data, runs)
         results["responses"] = db.session.scalar(select(func.count()).select_from(Response))
-        assert db.session.scalar(select(func.count()).select_from(StaffUser)) == 1
+        results["release rows"] = db.session.scalar(select(func.count()).select_from(ReleaseTable))
     client = app.test_client()
     client.post("/dashboard/login", data={"email": "bench@example.com", "password": PASSWORD})
 
@@ -139,12 +143,57 @@ def measure(app, runs: int) -> dict[str, float]:
         assert response.status_code == 200
         assert b'id="figures"' in response.data
 
-    results["page"] = _time(page, runs)
-    with app.app_context():
-        from surveys.models import RollupCell
+    def export() -> None:
+        response = client.get("/dashboard/export/state.csv")
+        assert response.status_code == 200
 
-        results["rollup rows"] = db.session.scalar(select(func.count()).select_from(RollupCell))
+    results["page"] = _time(page, runs)
+    results["csv"] = _time(export, runs)
     return results
+
+
+def _baseline_commit() -> str:
+    found = subprocess.run(
+        ["git", "merge-base", "HEAD", "main"], cwd=ROOT, capture_output=True, text=True
+    )
+    if found.returncode == 0:
+        return found.stdout.strip()
+    return "HEAD~1"
+
+
+LINE = re.compile(
+    r"^\s*([\d,]+) (\w+)\s+seed\s+[\d.]+s\s+rollup data\s+([\d.]+) ms\s+page\s+([\d.]+) ms"
+)
+
+
+def baseline(commit: str, sizes: list[int], postgres: str, prefix: str, runs: int) -> dict:
+    """The previous implementation's own benchmark, from a temporary worktree of ``commit``."""
+    folder = Path(tempfile.mkdtemp(prefix="dashboard-baseline-"))
+    subprocess.run(
+        ["git", "worktree", "add", "--detach", str(folder / "tree"), commit],
+        cwd=ROOT, check=True, capture_output=True,
+    )  # fmt: skip
+    tree = folder / "tree"
+    try:
+        command = [sys.executable, str(tree / "bench" / "dashboard_bench.py"), "--runs",
+                   str(runs), "--prefix", f"{prefix}_old", "--sizes", *map(str, sizes)]  # fmt: skip
+        if postgres:
+            command += ["--postgres", postgres]
+        # The worktree's package first on the path: it imports the old code, not this one.
+        env = {**os.environ, "PYTHONPATH": str(tree)}
+        result = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"the baseline benchmark failed:\n{result.stderr[-2000:]}")
+        found = {}
+        for line in result.stdout.splitlines():
+            match = LINE.match(line)
+            if match:
+                size = int(match.group(1).replace(",", ""))
+                found[(size, match.group(2))] = (float(match.group(3)), float(match.group(4)))
+        return found
+    finally:
+        subprocess.run(["git", "worktree", "remove", "--force", str(tree)], cwd=ROOT,
+                       capture_output=True)  # fmt: skip
 
 
 def main() -> None:
@@ -153,7 +202,16 @@ def main() -> None:
     parser.add_argument("--postgres", default="", help="e.g. postgresql://127.0.0.1/test")
     parser.add_argument("--prefix", default="dashboard_bench")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--baseline", default="", help="commit to compare with")
+    parser.add_argument("--no-baseline", action="store_true")
     args = parser.parse_args()
+    logging.getLogger("surveys.access").setLevel(logging.WARNING)  # one line per request
+
+    old: dict = {}
+    if not args.no_baseline:
+        commit = args.baseline or _baseline_commit()
+        print(f"baseline: {commit[:12]} (rollups and cell-key noise), same sizes", flush=True)
+        old = baseline(commit, args.sizes, args.postgres, args.prefix, args.runs)
 
     rows = []
     backends = ["sqlite"] + (["postgresql"] if args.postgres else [])
@@ -172,21 +230,22 @@ def main() -> None:
                     engine.dispose()
             rows.append((size, backend, seeded, result))
             print(
-                f"{size:>9,} {backend:<10} seed {seeded:6.1f}s  "
-                f"rollup data {result['rollup data']:7.1f} ms  page {result['page']:7.1f} ms  "
-                f"raw GROUP BY {result['raw GROUP BY']:8.1f} ms  "
-                f"({result['rollup rows']:,} rollup rows)",
+                f"{size:>9,} {backend:<10} seed {seeded:6.1f}s  data {result['data']:6.1f} ms  "
+                f"page {result['page']:6.1f} ms  csv {result['csv']:6.1f} ms  "
+                f"release 26 weeks {result['release all']:6.1f} s, 1 week "
+                f"{result['release week']:5.1f} s  ({result['release rows']:,} release tables)",
                 flush=True,
             )
 
-    print("\n| responses | database | rollup data (ms) | whole page (ms) | raw GROUP BY (ms) "
-          "| raw / rollup | rollup rows |")  # fmt: skip
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("\n| responses | database | page before (ms) | page now (ms) | now / before "
+          "| data now (ms) | CSV now (ms) | release, 26 weeks (s) | release, 1 week (s) |")  # fmt: skip
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for size, backend, _, r in rows:
-        ratio = r["raw GROUP BY"] / r["rollup data"]
+        before = old.get((size, backend), (float("nan"), float("nan")))[1]
         print(
-            f"| {size:,} | {backend} | {r['rollup data']:.1f} | {r['page']:.1f} "
-            f"| {r['raw GROUP BY']:.1f} | {ratio:.1f}x | {r['rollup rows']:,} |"
+            f"| {size:,} | {backend} | {before:.1f} | {r['page']:.1f} | {r['page'] / before:.2f} "
+            f"| {r['data']:.1f} | {r['csv']:.1f} | {r['release all']:.1f} "
+            f"| {r['release week']:.1f} |"
         )
 
 

@@ -23,11 +23,11 @@ survey meanwhile; both stores refuse connections for 8 s (ALLOW_CONNECTIONS fals
 connection cut: a restart, on this run's databases only); one address floods the survey again.
 
 Afterwards it checks that every answer the service acknowledged (a 303) is in the store
-exactly once and that the dashboard's rollups equal a recount of the raw answers, and it
+exactly once and that the dashboard's weekly release job runs cleanly afterwards, and it
 prints, per kind of request, throughput, p50/p99 latency and status codes. A 5xx other than a
 503 with Retry-After is an error; connections refused or cut while an instance restarts are
-counted apart. It exits non-zero if an answer is lost, such a 5xx is seen, the rollups
-disagree, the restarted master cannot take its port, or the logs hold a traceback, a client
+counted apart. It exits non-zero if an answer is lost, such a 5xx is seen, the release
+job fails, the restarted master cannot take its port, or the logs hold a traceback, a client
 address or a customer id.
 """
 
@@ -569,7 +569,7 @@ def main() -> None:
     stored = stored_hashes(binds["answers"])
     lost = [h for h in acknowledged if h not in stored]
     check = subprocess.run(
-        [*flask, "dashboard", "check-rollups"],
+        [*flask, "dashboard", "release"],
         env=env, cwd=ROOT, capture_output=True, text=True, check=False,
     )  # fmt: skip
     log_text = "".join(log.read_text() for log in logs)
@@ -597,7 +597,7 @@ def main() -> None:
     print(
         f"responses in the store: {count_responses(binds['answers'])} (seeded {seeded} + acknowledged {len(acknowledged)})"
     )
-    print(f"rollups vs recount: {check.stdout.strip() or check.stderr.strip()}")
+    print(f"dashboard release: {check.stdout.strip() or check.stderr.strip()}")
     print(
         f"log lines: 'rate limit storage unreachable' {went_down} (one per process that noticed), "
         f"'recovered' {came_back}"

@@ -169,8 +169,12 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "WEBHOOK_MAX_ATTEMPTS": _int(env, "WEBHOOK_MAX_ATTEMPTS", 15, minimum=1),
         # The dashboard hides every count built on fewer than this many respondents.
         "DASHBOARD_MIN_CELL": _int(env, "DASHBOARD_MIN_CELL", 10, minimum=2),
-        # Noise of the cell-key perturbation: smaller is noisier and safer (see docs/dashboard.md).
-        "DASHBOARD_NOISE_EPSILON": _float(env, "DASHBOARD_NOISE_EPSILON", 0.5, minimum=0.01),
+        # The dashboard's privacy budget, in zero-concentrated DP (see docs/dashboard.md): per
+        # response per survey-week, per funnel event, and per shopper per week of consent
+        # choices. Smaller is noisier and safer; it applies to weeks released from then on.
+        "DASHBOARD_RHO": _float(env, "DASHBOARD_RHO", 0.5, minimum=0.001),
+        "DASHBOARD_EVENT_RHO": _float(env, "DASHBOARD_EVENT_RHO", 0.5, minimum=0.001),
+        "DASHBOARD_CONSENT_RHO": _float(env, "DASHBOARD_CONSENT_RHO", 0.5, minimum=0.001),
         # A staff sign-in lasts this long, however active.
         "STAFF_SESSION_HOURS": _int(env, "STAFF_SESSION_HOURS", 12, minimum=1),
         # A sliding window (the weighted count of this window and the last): no burst at the

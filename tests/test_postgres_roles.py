@@ -93,6 +93,10 @@ def test_the_dashboard_role_can_only_read(role_databases):
                                "VALUES (gen_random_uuid(), 'x', 'x', '', '[]', true)")  # fmt: skip
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             connection.execute("DROP TABLE responses")
+        # The dashboard's released tables: readable, never written by the dashboard.
+        assert connection.execute("SELECT count(*) FROM release_tables").fetchone() == (0,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            connection.execute("DELETE FROM releases")
 
 
 def test_the_app_serves_shoppers_through_the_least_privilege_roles(

@@ -1,9 +1,9 @@
-"""``flask demo ...`` and ``flask dashboard ...``: synthetic data and rollup upkeep."""
+"""``flask demo ...`` and ``flask dashboard ...``: synthetic data and the weekly release."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import click
 from flask import current_app
@@ -13,10 +13,11 @@ from sqlalchemy import delete, insert, select
 from surveys import clock
 from surveys.extensions import db
 from surveys.models import FunnelCount, Response, Survey
-from surveys.services import catalogue, demo, funnel, rollups
+from surveys.services import catalogue, demo, funnel
+from surveys.services.reporting import release
 
 demo_group = AppGroup("demo", help="Synthetic data for trying the dashboard (never in production).")
-dashboard_group = AppGroup("dashboard", help="Keep the dashboard's rollups in step.")
+dashboard_group = AppGroup("dashboard", help="Release the dashboard's numbers for closed weeks.")
 
 
 @demo_group.command("seed")
@@ -41,8 +42,11 @@ def seed(responses: int, weeks: int, seed_value: int | None, if_empty: bool) -> 
             progress=bar.update,
         )  # fmt: skip
     _seed_funnel(surveys, done, today, weeks)
+    db.session.flush()
+    released = release.release_due_weeks(db.session, today)
     db.session.commit()
-    click.echo(f"Added {done} responses to {len(surveys)} surveys; rollups rebuilt.")
+    click.echo(f"Added {done} responses to {len(surveys)} surveys.")
+    click.echo(_released_text(released))
 
 
 def _seed_funnel(surveys: list[Survey], responses: int, today: date, weeks: int) -> None:
@@ -66,18 +70,34 @@ def _seed_funnel(surveys: list[Survey], responses: int, today: date, weeks: int)
     db.session.execute(insert(FunnelCount), rows)
 
 
-@dashboard_group.command("rebuild-rollups")
-def rebuild_rollups() -> None:
-    """Recount every rollup from the raw answers (after a restore, or if a check fails)."""
-    counted = rollups.rebuild(db.session)
+def _released_text(weeks: list[date]) -> str:
+    if not weeks:
+        return "No week was due for release."
+    span = (
+        f"{weeks[0]:%d %b %Y}"
+        if len(weeks) == 1
+        else f"{weeks[0]:%d %b %Y} to {weeks[-1]:%d %b %Y}"
+    )
+    return f"Released {len(weeks)} week(s): the weeks of {span}."
+
+
+@dashboard_group.command("release")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Release as of this day (UTC) instead of today; for catching up, never the future.",
+)
+def release_command(today: datetime | None) -> None:
+    """Release every week that has ended and is not released yet (run daily after midnight
+    UTC). A week is released once, with noise, and never again."""
+    now = clock.today()
+    day = today.date() if today else now
+    if day > now:
+        click.echo(
+            "--today cannot be in the future: a week is released once it has ended.", err=True
+        )
+        raise SystemExit(2)
+    released = release.release_due_weeks(db.session, day)
     db.session.commit()
-    click.echo(f"Rollups rebuilt from {counted} responses.")
-
-
-@dashboard_group.command("check-rollups")
-def check_rollups() -> None:
-    """Compare the rollups with a recount of the raw answers; exit 1 if they differ."""
-    if rollups.stored(db.session) != rollups.recount(db.session):
-        click.echo("The rollups differ from the raw answers: run flask dashboard rebuild-rollups")
-        raise SystemExit(1)
-    click.echo("The rollups match the raw answers.")
+    click.echo(_released_text(released))

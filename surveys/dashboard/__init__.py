@@ -1,5 +1,5 @@
 """Staff pages: sign-in and the dashboard of protected aggregates. Views only; the rules are
-in surveys/services/ (reports, disclosure, charts, staff)."""
+in surveys/services/reporting/ (release, report, charts, exports) and services/staff.py."""
 
 from flask import Blueprint
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from flask import (
     Response,
     abort,
@@ -23,8 +25,9 @@ from surveys.dashboard.reading import reading_session
 from surveys.extensions import db, limiter
 from surveys.models import Survey
 from surveys.models.identity import ADMIN
-from surveys.services import charts, exports, reports, staff
-from surveys.services.consent_stats import consent_counts
+from surveys.services import staff
+from surveys.services.reporting import charts, exports, privacy
+from surveys.services.reporting import report as reports
 
 #: The dashboard draws with plotly.js's strict bundle from our own static files: scripts are
 #: 'self' only, with no 'unsafe-eval'. plotly.js writes style attributes and <style> rules
@@ -95,8 +98,9 @@ def _chosen_survey(surveys: list[Survey]) -> Survey | None:
     raise reports.InvalidView("Choose a survey from the list.")
 
 
-def _report() -> reports.Report:
-    """The protected report for the request's filters (InvalidView if they are wrong)."""
+def _report(keys: set[str] | None = None) -> reports.Report:
+    """The published numbers for the request's filters (InvalidView if they are wrong);
+    with ``keys``, only those charts."""
     survey = _chosen_survey(_surveys())
     if survey is None:
         raise reports.InvalidView("There are no surveys yet.")
@@ -109,6 +113,7 @@ def _report() -> reports.Report:
     view = reports.make_view(
         survey,
         clock.today(),
+        reports.released_weeks(reading_session(), survey.id),
         first_week=args.get("from") or None,
         last_week=args.get("to") or None,
         zone=zone,
@@ -117,14 +122,8 @@ def _report() -> reports.Report:
         cross_x=args.get("x") or None,
         cross_y=args.get("y") or None,
     )
-    config = current_app.config
     return reports.build_report(
-        reading_session(),
-        view,
-        min_cell=config["DASHBOARD_MIN_CELL"],
-        epsilon=config["DASHBOARD_NOISE_EPSILON"],
-        secret=config["SECRET_KEY"],
-        consent_source=lambda: consent_counts(db.session),
+        reading_session(), view, min_cell=current_app.config["DASHBOARD_MIN_CELL"], keys=keys
     )
 
 
@@ -154,9 +153,7 @@ def _choices(surveys: list[Survey], report: reports.Report | None) -> dict[str, 
     return {
         "surveys": surveys,
         "view": view,
-        "weeks": reports.survey_weeks(reading_session(), view.survey.id, clock.today())
-        if view
-        else [],
+        "weeks": _week_choices(view),
         "zones": geography.zones,
         "states": reference.state_choices(),
         "attributes": {a: reports.ATTRIBUTE_LABELS[a] for a in reports.attributes_of(view.survey)}
@@ -166,14 +163,42 @@ def _choices(surveys: list[Survey], report: reports.Report | None) -> dict[str, 
         "logout_form": LogoutForm(),
         "chart_config": charts.CONFIG,
         "min_cell": current_app.config["DASHBOARD_MIN_CELL"],
+        "budget": _budget_note(),
+    }
+
+
+def _week_choices(view: reports.View | None) -> list[object]:
+    """The weeks the filters offer: the released ones, newest first."""
+    if view is None:
+        return []
+    return reports.released_weeks(reading_session(), view.survey.id) or [view.last_week]
+
+
+def _power_of_ten(value: float) -> str:
+    """1e-06 as people write it: 10⁻⁶."""
+    superscript = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+    return "10" + str(round(math.log10(value))).translate(superscript)
+
+
+def _budget_note() -> dict[str, object]:
+    """What the "how we protect people" note says, from the configured budget."""
+    budget = privacy.Budget.from_config(current_app.config)
+    return {
+        "rho": budget.rho,
+        "epsilon": privacy.epsilon_for(budget.rho),
+        "delta": _power_of_ten(privacy.DELTA),
+        "event_rho": budget.event_rho,
+        "consent_rho": budget.consent_rho,
     }
 
 
 @bp.get("/export/<key>.csv")
 @staff_required()
 def export(key: str) -> Response:
+    if key not in exports.EXPORTS:
+        abort(404)
     try:
-        report = _report()
+        report = _report({key})
     except reports.InvalidView as error:
         abort(make_response(str(error) + "\n", 400, {"Content-Type": "text/plain; charset=utf-8"}))
     if report.withheld or key not in exports.available(report):

@@ -5,7 +5,6 @@ from surveys.models.answers import (
     Dismissal,
     FunnelCount,
     Response,
-    RollupCell,
     Survey,
 )
 from surveys.models.api import ApiClient, ProfileChange, WebhookDelivery
@@ -18,6 +17,7 @@ from surveys.models.identity import (
     StaffUser,
     UsedToken,
 )
+from surveys.models.releases import Release, ReleaseTable
 
 __all__ = [
     "ANSWER_COLUMNS",
@@ -28,8 +28,9 @@ __all__ = [
     "FunnelCount",
     "ProfileChange",
     "ProfileRead",
+    "Release",
+    "ReleaseTable",
     "Response",
-    "RollupCell",
     "ShopperSession",
     "StaffSession",
     "StaffUser",

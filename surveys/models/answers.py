@@ -7,13 +7,11 @@ SHA-256 of a random key that their browser alone holds.
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from datetime import date
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     Boolean,
     CheckConstraint,
     Date,
@@ -85,9 +83,6 @@ class Response(db.Model):  # type: ignore[name-defined]
     #: Days only: a finer time could be matched against the shop's own logs.
     submitted_on: Mapped[date] = mapped_column(Date)
     updated_on: Mapped[date] = mapped_column(Date)
-    #: The cell-key method's random record key (see surveys/services/disclosure.py): drawn
-    #: afresh whenever the answers change. Random, so it says nothing about who or when.
-    record_key: Mapped[int] = mapped_column(Integer, default=lambda: new_record_key())
 
     survey: Mapped[Survey] = relationship(lazy="joined")
 
@@ -103,14 +98,6 @@ ANSWER_COLUMNS: dict[str, str] = {
     "income_band": "income_band",
     "gender": "gender",
 }
-
-
-#: Record keys are uniform in [0, RECORD_KEY_RANGE); a cell's key is their sum modulo it.
-RECORD_KEY_RANGE = 2**31
-
-
-def new_record_key() -> int:
-    return secrets.randbelow(RECORD_KEY_RANGE)
 
 
 class Dismissal(db.Model):  # type: ignore[name-defined]
@@ -141,52 +128,5 @@ class FunnelCount(db.Model):  # type: ignore[name-defined]
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
-#: Stored for a question the respondent skipped (NULL would break the rollups' unique keys).
+#: How the dashboard's tables name a question the respondent skipped.
 SKIPPED = "skipped"
-
-
-class RollupCell(db.Model):  # type: ignore[name-defined]
-    """How many responses to a survey, first submitted in one ISO week, fall in one cell of
-    the dashboard's tables, and the sum of their record keys.
-
-    A cell is an *area* at one *level* (all of Nigeria, a zone, or a state) crossed with a
-    *question* ("total", one question, or a pair of questions) and its answers. Each response
-    is counted once at each level, in about twenty cells, so that every chart of any view reads
-    a few hundred rows, however many people answered. Kept up to date by
-    :mod:`surveys.services.rollups` whenever answers are saved, changed or deleted.
-    """
-
-    __bind_key__ = ANSWERS
-    __tablename__ = "rollup_cells"
-    __table_args__ = (
-        # Also the index every dashboard query uses: equality on the leading columns, then a
-        # range of weeks. Named by hand: the generated name is longer than PostgreSQL allows.
-        UniqueConstraint(
-            "survey_id",
-            "level",
-            "question",
-            "area",
-            "week",
-            "answer_a",
-            "answer_b",
-            name="uq_rollup_cells_cell",
-        ),
-        CheckConstraint("count > 0", name="positive_count"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
-    #: The Monday of the ISO week in which the responses were first submitted.
-    week: Mapped[date] = mapped_column(Date)
-    #: "all", "zone" or "state".
-    level: Mapped[str] = mapped_column(String(8))
-    #: "" at level "all"; a zone name or a state code (or "prefer_not_to_say"/"skipped").
-    area: Mapped[str] = mapped_column(String(32))
-    #: "total", a question key ("age_band", "lga"...) or two joined by "+".
-    question: Mapped[str] = mapped_column(String(40))
-    #: The answer code(s); "" where the question has fewer parts, "skipped" for no answer.
-    answer_a: Mapped[str] = mapped_column(String(32))
-    answer_b: Mapped[str] = mapped_column(String(32))
-    count: Mapped[int] = mapped_column(Integer)
-    #: Sum of the record keys of the responses counted here (not reduced: at most 2**31 each).
-    key_sum: Mapped[int] = mapped_column(BigInteger)

@@ -19,9 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from surveys import reference
 from surveys.models import ANSWER_COLUMNS, Dismissal, Response, Survey
-from surveys.models.answers import new_record_key
 from surveys.questions import QUESTIONS
-from surveys.services import rollups
 
 Answers = dict[str, str | None]
 
@@ -125,8 +123,6 @@ def save_answers(
                 raise
             before = response.answers()
             _refill(session, response, survey, answers, today)
-        else:
-            rollups.count_in(session, rollups.contribution(response))
     else:
         _refill(session, response, survey, answers, today)
     session.flush()
@@ -144,13 +140,8 @@ def _fill(response: Response, survey: Survey, answers: Answers, today: date) -> 
 def _refill(
     session: Session, response: Response, survey: Survey, answers: Answers, today: date
 ) -> None:
-    """Change stored answers, moving the response between rollup cells if they changed."""
-    before = rollups.contribution(response)
+    """Change stored answers."""
     _fill(response, survey, answers, today)
-    if rollups.contribution(response).cells != before.cells:
-        # A fresh record key: the dashboard's noise changes with it (see disclosure.py).
-        response.record_key = new_record_key()
-        rollups.move(session, before, rollups.contribution(response))
 
 
 def find_response(session: Session, survey: Survey, respondent_hash: str) -> Response | None:
@@ -173,10 +164,8 @@ def responses_of(session: Session, respondent_hash: str) -> list[Response]:
 
 
 def delete_responses_where(session: Session, condition: ColumnElement[bool]) -> int:
-    """Delete the responses matching ``condition`` and take them out of the rollups."""
+    """Delete the responses matching ``condition``."""
     session.flush()
-    for response in session.scalars(select(Response).where(condition)):
-        rollups.count_out(session, rollups.contribution(response))
     deleted = session.execute(delete(Response).where(condition)).rowcount  # type: ignore[attr-defined]
     session.flush()
     return int(deleted)

@@ -2,8 +2,8 @@
 
 States are weighted by population (2022 projections by the National Population Commission,
 in millions), age and income follow a plausible online-shopper mix, and a few answers are
-skipped or "Prefer not to say", as real ones are. Rows are written through the same rollup
-code as real answers, in bulk, so the dashboard sees exactly what it would in production.
+skipped or "Prefer not to say", as real ones are. The dashboard sees them only once their
+weeks are released (``flask demo seed`` releases the weeks that have ended).
 """
 
 from __future__ import annotations
@@ -15,13 +15,11 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from surveys import reference
-from surveys.models import Response, RollupCell, Survey
-from surveys.models.answers import new_record_key
-from surveys.services import rollups
+from surveys.models import Response, Survey
 
 #: Millions of people per state (NPC 2022 projections, rounded).
 STATE_POPULATION = {
@@ -96,8 +94,7 @@ def seed(
 ) -> int:
     """Add ``responses`` synthetic responses, spread over the last ``weeks`` weeks.
 
-    The bulk of them go to the first survey; the rest to the others. The rollups are counted
-    alongside and added once at the end, which is far quicker than one update per row.
+    The bulk of them go to the first survey; the rest to the others.
     """
     if responses < 0:
         raise ValueError("responses must be zero or more")
@@ -109,9 +106,6 @@ def seed(
     span = (today - first_day).days
     rows = []
     done = 0
-    counted = rollups.Tally()
-    # Rollups already there (answers given before): count everything afresh at the end.
-    had_rollups = session.scalar(select(RollupCell.id).limit(1)) is not None
     for _ in range(responses):
         survey = surveys[0] if rng.random() < 0.8 or len(surveys) == 1 else rng.choice(surveys[1:])
         answers = fake_answers(rng, survey.questions)
@@ -129,10 +123,8 @@ def seed(
             "gender": answers.get("gender"),
             "submitted_on": day,
             "updated_on": day,
-            "record_key": new_record_key(),
         }
         rows.append(row)
-        counted.add(row)
         if len(rows) >= batch:
             session.execute(insert(Response), rows)
             done += len(rows)
@@ -142,8 +134,4 @@ def seed(
         session.execute(insert(Response), rows)
         done += len(rows)
         progress(len(rows))
-    if had_rollups:
-        rollups.rebuild(session)
-    else:
-        counted.add_to(session)
     return done

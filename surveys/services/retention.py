@@ -51,7 +51,7 @@ def purge(
         respondent_hash(cipher.decrypt(encrypted))
         for encrypted in session.scalars(select(ConsentLink.encrypted_key))
     ]
-    # Through the answers service, so the dashboard's rollups lose them too.
+    # Through the answers service (released dashboard weeks are noisy counts, not answers).
     answers = delete_responses_where(
         session, (Response.updated_on < cutoff) & Response.respondent_hash.not_in(linked)
     )

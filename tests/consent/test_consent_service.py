@@ -171,8 +171,7 @@ def test_a_second_encryption_key_can_be_added_to_rotate_keys(app, ctx):
 
 def test_the_answers_store_has_no_column_that_could_name_a_person():
     """The answers store keeps its shape: consent added nothing to it."""
-    # record_key is the dashboard's random cell key (issue 5), redrawn on every edit.
     assert {column.name for column in Response.__table__.columns} == {
         "id", "survey_id", "respondent_hash", "state_code", "lga_code", "age_band",
-        "income_band", "gender", "submitted_on", "updated_on", "record_key",
+        "income_band", "gender", "submitted_on", "updated_on",
     }  # fmt: skip

@@ -1,12 +1,12 @@
-"""Helpers for the dashboard tests: answers in past weeks, staff sign-in, reports.
+"""Helpers for the dashboard tests: answers in past weeks, releases, staff sign-in, reports.
 
-The dashboard shows only weeks that have ended, so answers here are given dates in earlier
-weeks (``week_day(n)`` is a day ``n`` whole weeks before the current week).
+The dashboard shows only weeks that have ended and been released, so answers here are given
+dates in earlier weeks (``week_day(n)`` is a day ``n`` whole weeks before the current week),
+and tests call :func:`release` (what ``flask dashboard release`` does) before reading.
 """
 
 from __future__ import annotations
 
-import random
 import re
 import secrets
 from collections.abc import Callable
@@ -14,13 +14,16 @@ from datetime import date, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from surveys import clock
 from surveys.extensions import db
-from surveys.models import Response, Survey
+from surveys.models import Survey
 from surveys.services import answers as answer_service
-from surveys.services import catalogue, reports, rollups, staff
+from surveys.services import catalogue, staff
+from surveys.services.reporting import privacy
+from surveys.services.reporting import release as releasing
+from surveys.services.reporting import report as reports
 from surveys.services.respondents import respondent_hash
 
 PASSWORD = "a long enough pass phrase"
@@ -35,12 +38,25 @@ def csrf_token(page) -> str:  # type: ignore[no-untyped-def]
 
 def week_day(weeks_ago: int, weekday: int = 2) -> date:
     """A day (Wednesday by default) in the week ``weeks_ago`` complete weeks back (1 = last)."""
-    monday = rollups.week_of(clock.today()) - timedelta(weeks=weeks_ago)
+    monday = releasing.week_of(clock.today()) - timedelta(weeks=weeks_ago)
     return monday + timedelta(days=weekday)
 
 
 def week_start(weeks_ago: int) -> str:
-    return (rollups.week_of(clock.today()) - timedelta(weeks=weeks_ago)).isoformat()
+    return (releasing.week_of(clock.today()) - timedelta(weeks=weeks_ago)).isoformat()
+
+
+#: A budget so large that the noise is always zero (discrete Gaussian of scale 0.0007): the
+#: post-processing can be checked number by number. Never a real setting.
+EXACT = {"DASHBOARD_RHO": 1e6, "DASHBOARD_EVENT_RHO": 1e6, "DASHBOARD_CONSENT_RHO": 1e6}
+
+
+def release(app: Flask, today: date | None = None) -> list[date]:
+    """Release every closed week, as the daily ``flask dashboard release`` does."""
+    with app.app_context():
+        weeks = releasing.release_due_weeks(db.session, today or clock.today())
+        db.session.commit()
+    return weeks
 
 
 def make_respond(app: Flask) -> Callable[..., list[str]]:
@@ -75,32 +91,23 @@ def sign_in(client: FlaskClient, email: str, password: str = PASSWORD):  # type:
     )
 
 
-def report_for(app: Flask, slug: str = "about-you", **filters: str | None) -> reports.Report:
-    """The protected report the dashboard would show for these filters."""
+def report_for(
+    app: Flask, slug: str = "about-you", keys: set[str] | None = None, **filters: str | None
+) -> reports.Report:
+    """The report the dashboard would show for these filters (from the stored release)."""
     with app.app_context():
         survey = db.session.scalars(select(Survey).where(Survey.slug == slug)).one()
-        view = reports.make_view(survey, clock.today(), **filters)
-        config = app.config
+        released = reports.released_weeks(db.session, survey.id)
+        view = reports.make_view(survey, clock.today(), released, **filters)
         result = reports.build_report(
-            db.session,
-            view,
-            min_cell=config["DASHBOARD_MIN_CELL"],
-            epsilon=config["DASHBOARD_NOISE_EPSILON"],
-            secret=config["SECRET_KEY"],
+            db.session, view, min_cell=app.config["DASHBOARD_MIN_CELL"], keys=keys
         )
         db.session.expunge_all()
         return result
 
 
-def redraw_record_keys(app: Flask, rng: random.Random) -> None:
-    """Fresh random record keys for every response, as if the data were collected again."""
-    with app.app_context():
-        ids = db.session.scalars(select(Response.id).order_by(Response.id)).all()
-        db.session.execute(
-            update(Response), [{"id": i, "record_key": rng.randrange(2**31)} for i in ids]
-        )
-        rollups.rebuild(db.session)
-        db.session.commit()
+def budget_of(app: Flask) -> privacy.Budget:
+    return privacy.Budget.from_config(app.config)
 
 
 def make_staff_in(app: Flask, role: str, email: str | None = None) -> str:

@@ -12,7 +12,7 @@ import os
 import re
 
 import pytest
-from dashboard_helpers import make_respond, make_staff_in, sign_in
+from dashboard_helpers import EXACT, make_respond, make_staff_in, release, sign_in
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import make_url
 
@@ -22,7 +22,6 @@ from surveys.extensions import db
 from surveys.models import Response, Survey
 from surveys.services import catalogue
 
-EXACT = {"DASHBOARD_NOISE_EPSILON": 50.0}  # no noise: the numbers can be compared one by one
 POPULATION = re.compile(r'id="population">(\d+)<')
 
 
@@ -45,16 +44,23 @@ def replica_url(database_binds, tmp_path) -> str:
 
 @pytest.fixture
 def fill_replica(make_app, database_binds, replica_url):
-    """Write answers into the replica, through an app whose answers store is the replica."""
+    """Write answers into the replica, through an app whose answers store is the replica, and
+    release them there (on a real streaming replica the primary's releases arrive this way)."""
     writer = make_app(
-        create_schema=False, SQLALCHEMY_BINDS={**database_binds, "answers": replica_url}
+        create_schema=False, SQLALCHEMY_BINDS={**database_binds, "answers": replica_url}, **EXACT
     )
     with writer.app_context():
         db.drop_all(bind_key="answers")
         db.create_all(bind_key="answers")
         catalogue.load_defaults(db.session)
         db.session.commit()
-    return make_respond(writer)
+    respond = make_respond(writer)
+
+    def fill(*args, **kwargs):
+        respond(*args, **kwargs)
+        release(writer)
+
+    return fill
 
 
 def _signed_in(app):
@@ -94,6 +100,7 @@ def test_the_page_and_the_exports_show_the_replicas_numbers(
 ):
     app = dashboard_app(SQLALCHEMY_BINDS={**database_binds, READ_BIND: replica_url}, **EXACT)
     make_respond(app)("about-you", {"state": "NG-KN", "gender": "male"}, times=12)  # primary
+    release(app)
     fill_replica("about-you", {"state": "NG-LA", "gender": "female"}, times=31)
     client = _signed_in(app)
     page = client.get("/dashboard/")
@@ -109,6 +116,7 @@ def test_a_replica_that_has_too_few_answers_withholds_even_if_the_primary_has_pl
 ):
     app = dashboard_app(SQLALCHEMY_BINDS={**database_binds, READ_BIND: replica_url}, **EXACT)
     make_respond(app)("about-you", {"state": "NG-LA", "gender": "female"}, times=40)
+    release(app)
     fill_replica("about-you", {"state": "NG-LA", "gender": "female"}, times=3)
     client = _signed_in(app)
     text = client.get("/dashboard/").get_data(as_text=True)
@@ -120,6 +128,7 @@ def test_without_the_setting_the_dashboard_reads_the_primary(dashboard_app, fill
     app = dashboard_app(**EXACT)
     assert READ_BIND not in app.config["SQLALCHEMY_BINDS"]
     make_respond(app)("about-you", {"state": "NG-KN", "gender": "male"}, times=12)
+    release(app)
     fill_replica("about-you", {"state": "NG-LA", "gender": "female"}, times=31)
     client = _signed_in(app)
     assert POPULATION.search(client.get("/dashboard/").get_data(as_text=True)).group(1) == "12"

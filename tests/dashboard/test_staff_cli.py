@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from surveys import clock
 from surveys.extensions import db
-from surveys.models import Response, StaffUser
-from surveys.services import rollups
+from surveys.models import Release, Response, StaffUser
 
 
 def _accounts(app):
@@ -65,18 +68,23 @@ def test_staff_list_shows_accounts_without_hashes(app, runner):
     assert "d@example.com" in output and "analyst" in output and "argon2" not in output
 
 
-def test_demo_seed_adds_realistic_answers_with_rollups_that_match(app, runner):
+def test_demo_seed_adds_realistic_answers_and_releases_the_weeks_that_have_ended(app, runner):
     result = runner.invoke(args=["demo", "seed", "--responses", "400", "--seed", "7"])
     assert result.exit_code == 0, result.output
     assert "Adding responses" in result.output and "Added 400 responses" in result.output
+    # The answers span the 26 weeks before this one (the first may be empty, so not released).
+    assert re.search(r"Released 2[56] week\(s\)", result.output), result.output
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Response)) == 400
-        assert rollups.stored(db.session) == rollups.recount(db.session)
         lagos = db.session.scalar(select(func.count()).where(Response.state_code == "NG-LA"))
         bayelsa = db.session.scalar(select(func.count()).where(Response.state_code == "NG-BY"))
         assert lagos > bayelsa  # weighted by population
-    check = runner.invoke(args=["dashboard", "check-rollups"])
-    assert check.exit_code == 0 and "match" in check.output
+        surveys = db.session.scalar(
+            select(func.count(func.distinct(Release.survey_id))).where(Release.kind == "survey")
+        )
+        assert surveys == 2
+    again = runner.invoke(args=["dashboard", "release"])
+    assert again.exit_code == 0 and "No week was due for release." in again.output
 
 
 def test_demo_seed_if_empty_adds_answers_only_to_an_empty_store(app, runner):
@@ -88,28 +96,19 @@ def test_demo_seed_if_empty_adds_answers_only_to_an_empty_store(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Response)) == 30
 
 
-def test_demo_seed_on_a_store_that_has_answers_keeps_the_rollups_exact(app, runner, shopper):
+def test_dashboard_release_releases_each_closed_week_once(app, runner, shopper):
     shopper.submit("about-you", {"state": "NG-LA", "gender": "female"})
-    for seed in ("4", "5"):
-        result = runner.invoke(args=["demo", "seed", "--responses", "20", "--seed", seed])
-        assert result.exit_code == 0, result.output
+    today = clock.today()
+    next_week = (today + timedelta(days=7 - today.weekday())).isoformat()
+    assert runner.invoke(args=["dashboard", "release"]).output.strip() == (
+        "No week was due for release."
+    )  # this week has not ended
+    future = runner.invoke(args=["dashboard", "release", "--today", next_week])
+    assert future.exit_code == 2 and "cannot be in the future" in future.output
+    bad = runner.invoke(args=["dashboard", "release", "--today", "yesterday"])
+    assert bad.exit_code == 2 and "Invalid value" in bad.output
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Response)) == 41
-        assert rollups.stored(db.session) == rollups.recount(db.session)
-
-
-def test_check_rollups_notices_a_rollup_out_of_step_and_rebuild_repairs_it(app, runner):
-    runner.invoke(args=["demo", "seed", "--responses", "50", "--seed", "3"])
-    with app.app_context():
-        from surveys.models import RollupCell
-
-        row = db.session.scalars(select(RollupCell)).first()
-        row.count += 5
-        db.session.commit()
-    assert runner.invoke(args=["dashboard", "check-rollups"]).exit_code == 1
-    rebuilt = runner.invoke(args=["dashboard", "rebuild-rollups"])
-    assert "from 50 responses" in rebuilt.output
-    assert runner.invoke(args=["dashboard", "check-rollups"]).exit_code == 0
+        assert db.session.scalar(select(func.count()).select_from(Release)) == 0
 
 
 def test_demo_seed_refuses_zero_responses(runner):

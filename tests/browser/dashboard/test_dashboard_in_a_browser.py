@@ -9,6 +9,7 @@ import pytest
 from surveys import clock
 from surveys.extensions import db
 from surveys.services import catalogue, demo, staff
+from surveys.services.reporting import release
 
 pytestmark = pytest.mark.browser
 PASSWORD = "a long enough pass phrase"
@@ -51,6 +52,9 @@ class DashboardPage:
     def bars_drawn(self, key: str) -> int:
         return self.page.locator(f"#chart-{key} g.point").count()
 
+    def error_bars_drawn(self, key: str) -> int:
+        return self.page.locator(f"#chart-{key} g.errorbar").count()
+
     def map_states_drawn(self) -> int:
         return self.page.locator("#chart-state path.js-fill").count()
 
@@ -68,6 +72,7 @@ def seeded(live_server):
             weeks=8,
             seed_value=3,
         )
+        release.release_due_weeks(db.session, clock.today())
         staff.create(db.session, "pm@example.com", "analyst", PASSWORD, clock.now())
         db.session.commit()
     return base
@@ -89,6 +94,10 @@ def test_every_chart_renders_as_svg_with_the_csp_on_and_no_console_errors(seeded
     dashboard.wait_for_charts()
     for key in ("weekly", "age_band", "gender", "zone"):
         assert dashboard.bars_drawn(key) >= 3, key
+        # Every shown number carries its margin of error.
+        assert dashboard.error_bars_drawn(key) == dashboard.bars_drawn(key), key
+    page.click("#how-we-protect-people summary")
+    assert "ρ = 0.5 per response per survey-week" in page.inner_text("#how-we-protect-people")
     assert dashboard.map_states_drawn() == 37
     assert (
         page.locator("#chart-cross g.hm, #chart-cross image, #chart-cross .heatmaplayer *").count()

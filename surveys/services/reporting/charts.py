@@ -1,7 +1,8 @@
-"""Plotly figures for the dashboard, built in Python from a protected :class:`Report`.
+"""Plotly figures for the dashboard, built in Python from a :class:`Report`.
 
-Figures are plain JSON handed to plotly.js in the page. A hidden count is drawn as a gap
-with its reason as text: the chart never invents a number the CSV does not have.
+Figures are plain JSON handed to plotly.js in the page. Every bar carries its 95% margin of
+error as an error bar (and in its hover text); a number under K is drawn as a gap reading
+"fewer than K": the chart never shows a number the CSV does not have.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import plotly.graph_objects as go
 from plotly.colors import sample_colorscale
 
 from surveys import reference
-from surveys.services.disclosure import Hidden, Shown
-from surveys.services.reports import CrossTable, Report, ShareTable, Table
+from surveys.services.reporting.privacy import margin95
+from surveys.services.reporting.report import CrossTable, Estimate, Report, ShareTable, Table
 
 Figure = dict[str, Any]
 COLOUR = "#1f5f8b"
@@ -29,15 +30,17 @@ CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["
 FONT = {"family": "system-ui, sans-serif", "size": 13}
 
 
-def shown_text(shown: Shown | None, min_cell: int) -> str:
+def shown_text(estimate: Estimate | None, min_cell: int) -> str:
     """How a published count reads, in charts and CSV alike."""
-    if shown is None:
+    if estimate is None:
         return "outside this view"
-    if shown.hidden is Hidden.SMALL:
-        return f"fewer than {min_cell}"
-    if shown.hidden is Hidden.SECONDARY:
-        return "hidden"
-    return str(shown.value)
+    value = estimate.shown(min_cell)
+    return f"fewer than {min_cell}" if value is None else str(value)
+
+
+def margin_text(estimate: Estimate | None) -> str:
+    """ "±12": the 95% margin of error, rounded to a whole count ("" outside the view)."""
+    return "" if estimate is None else f"±{estimate.margin:.0f}"
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
@@ -55,11 +58,30 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
 
 def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Respondents") -> Figure:
     labels = [label for _, label, _ in table.rows]
-    values = [shown.value for _, _, shown in table.rows]
-    texts = [shown_text(shown, min_cell) for _, _, shown in table.rows]
-    axis = {"x": labels, "y": [v or 0 for v in values]}
+    values = [e.shown(min_cell) if e is not None else None for _, _, e in table.rows]
+    texts = [shown_text(e, min_cell) for _, _, e in table.rows]
+    margins = [
+        round(e.margin, 1) if e is not None and v is not None else 0
+        for (_, _, e), v in zip(table.rows, values, strict=True)
+    ]
+    hover = [
+        f"{text} {margin_text(e)} (95%)" if v is not None else text
+        for (_, _, e), text, v in zip(table.rows, texts, values, strict=True)
+    ]
+    # The interval is drawn down to zero at most: no count is negative, and an axis that
+    # dips below zero for one wide interval squeezes every bar.
+    error = {
+        "type": "data",
+        "symmetric": False,
+        "array": margins,
+        "arrayminus": [min(m, v or 0) for m, v in zip(margins, values, strict=True)],
+        "visible": True,
+        "color": "#555",
+        "thickness": 1,
+    }
+    axis: dict[str, Any] = {"x": labels, "y": [v or 0 for v in values], "error_y": error}
     if horizontal:
-        axis = {"y": labels, "x": [v or 0 for v in values]}
+        axis = {"y": labels, "x": [v or 0 for v in values], "error_x": error}
     trace = go.Bar(
         **axis,
         orientation="h" if horizontal else "v",
@@ -67,7 +89,8 @@ def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Resp
         text=texts,
         textposition="outside",
         cliponaxis=False,
-        hovertemplate="%{text}<extra></extra>",
+        hovertext=hover,
+        hovertemplate="%{hovertext}<extra></extra>",
         name=table.dimension,
     )
     extra: dict[str, Any] = {"height": max(320, 28 * len(labels) + 100)} if horizontal else {}
@@ -81,17 +104,22 @@ def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Resp
 
 
 def heatmap(cross: CrossTable, min_cell: int) -> Figure:
-    z = [[cross.cells[(r, c)].value for c, _ in cross.columns] for r, _ in cross.rows]
+    z = [[cross.cells[(r, c)].shown(min_cell) for c, _ in cross.columns] for r, _ in cross.rows]
     text = [
         [shown_text(cross.cells[(r, c)], min_cell) for c, _ in cross.columns] for r, _ in cross.rows
+    ]
+    margins = [
+        [f"{margin_text(cross.cells[(r, c)])} (95%)" for c, _ in cross.columns]
+        for r, _ in cross.rows
     ]
     trace = go.Heatmap(
         z=z,
         x=[label for _, label in cross.columns],
         y=[label for _, label in cross.rows],
         text=text,
+        customdata=margins,
         texttemplate="%{text}",
-        hovertemplate="%{y} · %{x}: %{text}<extra></extra>",
+        hovertemplate="%{y} · %{x}: %{text} %{customdata}<extra></extra>",
         colorscale=COLOURSCALE,
         hoverongaps=True,
         xgap=2,
@@ -145,24 +173,38 @@ def _state_traces() -> dict[str, dict[str, Any]]:
     }
 
 
+#: The map's colour steps: finer than the eye can tell apart.
+SHADES = 200
+
+
+@cache
+def _shade(step: int) -> str:
+    """A colour of the scale (plotly looks the scale up by name each time: slow, so once)."""
+    return str(sample_colorscale(COLOURSCALE, [step / SHADES])[0])
+
+
 def state_map(report: Report) -> Figure:
     """A choropleth of the states drawn from the outlines shipped with the app (no tiles)."""
-    values = [s.value for s in report.map_values.values() if s is not None and s.value is not None]
+    values = [
+        v for e in report.map_values.values() if e is not None and (v := e.shown(report.min_cell))
+    ]
     low, high = (min(values), max(values)) if values else (0, 1)
     names = reference.state_choices()
     traces = []
     for code, base in _state_traces().items():
-        shown = report.map_values.get(code)
+        estimate = report.map_values.get(code)
+        value = estimate.shown(report.min_cell) if estimate is not None else None
         trace = copy.copy(base)
-        if shown is None:
+        if estimate is None:
             colour = OUTSIDE_COLOUR
-        elif shown.value is None:
+        elif value is None:
             colour = HIDDEN_COLOUR
         else:
-            share = 0.15 + 0.85 * ((shown.value - low) / (high - low) if high > low else 1.0)
-            colour = sample_colorscale(COLOURSCALE, [share])[0]
+            share = 0.15 + 0.85 * ((value - low) / (high - low) if high > low else 1.0)
+            colour = _shade(round(share * SHADES))
         trace["fillcolor"] = colour
-        trace["text"] = f"{names[code]}: {shown_text(shown, report.min_cell)}"
+        trace["text"] = f"{names[code]}: {shown_text(estimate, report.min_cell)}"
+        trace["hovertext"] = f"{trace['text']} {margin_text(estimate)}".rstrip()
         trace["hoverinfo"] = "text"
         traces.append(trace)
     # An invisible point carries the colour bar, so the shading has a key.
@@ -174,8 +216,8 @@ def state_map(report: Report) -> Figure:
         hoverinfo="skip",
         marker={
             "colorscale": [
-                [0, sample_colorscale(COLOURSCALE, [0.15])[0]],
-                [1, sample_colorscale(COLOURSCALE, [1.0])[0]],
+                [0, _shade(round(0.15 * SHADES))],
+                [1, _shade(SHADES)],
             ],
             "cmin": low,
             "cmax": high,
@@ -195,16 +237,22 @@ def state_map(report: Report) -> Figure:
     return {"data": [*traces, key], "layout": layout}
 
 
-def consent_shares(table: ShareTable, min_cell: int) -> list[tuple[str, float, str]]:
-    """(label, share in %, text) per attribute: what the chart draws and the CSV lists."""
+def consent_shares(table: ShareTable, min_cell: int) -> list[tuple[str, float, str, float]]:
+    """(label, share in %, text, 95% margin in points) per attribute: what the chart draws and
+    the CSV lists. The margin of a ratio of two noisy counts is by the delta method."""
     result = []
-    for _, label, shown in table.rows:
-        if table.whole is None or table.whole.value is None or shown.value is None:
-            hidden = shown if shown.value is None else table.whole
-            result.append((label, 0.0, shown_text(hidden, min_cell)))  # type: ignore[arg-type]
-        else:
-            share = min(100.0, 100.0 * shown.value / table.whole.value)
-            result.append((label, round(share, 1), f"{share:.0f}%"))
+    whole = table.whole
+    for _, label, estimate in table.rows:
+        part = estimate.shown(min_cell)
+        if whole is None or whole.shown(min_cell) is None or part is None:
+            hidden = estimate if part is None else whole
+            result.append((label, 0.0, shown_text(hidden, min_cell), 0.0))
+            continue
+        share = min(1.0, part / whole.value)
+        # Var(a/b) ~ (Var a + share² Var b) / b², for independent noise in a and b.
+        variance = (estimate.variance + share * share * whole.variance) / whole.value**2
+        margin = 100 * margin95(variance)
+        result.append((label, round(100 * share, 1), f"{100 * share:.0f}%", round(margin, 1)))
     return result
 
 
@@ -212,18 +260,22 @@ def consent_bars(table: ShareTable, min_cell: int) -> Figure | None:
     if not table.available or table.whole is None:
         return None
     shares = consent_shares(table, min_cell)
-    labels = [label for label, _, _ in shares]
-    texts = [text for _, _, text in shares]
+    labels = [label for label, _, _, _ in shares]
+    texts = [text for _, _, text, _ in shares]
     trace = go.Bar(
         x=labels,
-        y=[share for _, share, _ in shares],
+        y=[share for _, share, _, _ in shares],
+        error_y={"type": "data", "array": [m for *_, m in shares], "visible": True,
+                 "color": "#555", "thickness": 1},
         text=texts,
+        hovertext=[f"{text} ±{m:.0f} points (95%)" if m else text for _, _, text, m in shares],
+        hovertemplate="%{hovertext}<extra></extra>",
         textposition="outside",
         marker_color=COLOUR,
         cliponaxis=False,
-    )
+    )  # fmt: skip
     layout = _layout(
-        table.title, yaxis={"title": {"text": "% of signed-in respondents"}, "range": [0, 105]}
+        table.title, yaxis={"title": {"text": "% of consent choices"}, "range": [0, 110]}
     )
     return {"data": [trace.to_plotly_json()], "layout": layout}
 
@@ -235,8 +287,7 @@ def figures(report: Report) -> dict[str, Figure]:
         if key == "state":
             result[key] = state_map(report)
         else:
-            unit = "Events" if key == "funnel" else "Respondents"
-            result[key] = bar(table, report.min_cell, horizontal=key == "lga", unit=unit)
+            result[key] = bar(table, report.min_cell, horizontal=key == "lga", unit=table.unit)
     if report.cross is not None:
         result["cross"] = heatmap(report.cross, report.min_cell)
     if report.consent is not None:
