@@ -40,7 +40,12 @@ def _database_url(url: str, database: str, driver: str = "postgresql+psycopg") -
 
 @pytest.fixture(scope="session")
 def postgres_binds() -> dict[str, str]:
-    """Two PostgreSQL databases, as in production: one per store."""
+    """Two PostgreSQL databases, as in production: one per store.
+
+    Made afresh for every run: the server outlives the suite, and tables an earlier revision of
+    the code left behind (which the models no longer know, so ``drop_all`` would not drop) must
+    not decide whether this run passes.
+    """
     import psycopg
 
     admin_url = _database_url(
@@ -48,10 +53,9 @@ def postgres_binds() -> dict[str, str]:
     )
     names = {bind: f"{TEST_DATABASE_PREFIX}_{bind}" for bind in BINDS}
     with psycopg.connect(admin_url, autocommit=True) as connection:
-        existing = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
         for name in names.values():
-            if name not in existing:
-                connection.execute(f'CREATE DATABASE "{name}"')
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{name}"')
     return {bind: _database_url(TEST_DATABASE_URL, name) for bind, name in names.items()}
 
 

@@ -36,9 +36,9 @@ def replica_url(database_binds, tmp_path) -> str:
     name = f"{os.environ.get('TEST_DATABASE_PREFIX', 'surveys_test')}_answers_read"
     admin = primary.set(drivername="postgresql", database="test").render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as connection:
-        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-        if exists.fetchone() is None:
-            connection.execute(f'CREATE DATABASE "{name}"')
+        # Afresh each time: tables an older revision left there must not fail this run.
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
     return primary.set(database=name).render_as_string(False)
 
 
