@@ -21,7 +21,12 @@ class ConfigError(RuntimeError):
 
 
 #: Settings that must be given explicitly in production.
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY")
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "SHOP_SIGNING_KEY",
+    "LINK_ENCRYPTION_KEY",
+    "ANSWERS_SEALING_KEY",
+)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -98,6 +103,10 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         instance_path, "LINK_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode()
     )
     check_link_keys(link_keys)
+    sealing_keys = env.get("ANSWERS_SEALING_KEY") or _dev_secret(
+        instance_path, "ANSWERS_SEALING_KEY", lambda: Fernet.generate_key().decode()
+    )
+    check_sealing_keys(sealing_keys)
 
     answers_url = env.get("ANSWERS_DATABASE_URL") or _sqlite_url(instance_path, "answers.db")
     identity_url = env.get("IDENTITY_DATABASE_URL") or _sqlite_url(instance_path, "identity.db")
@@ -140,15 +149,21 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         # Fernet key(s) for the respondent key in consent links; comma-separated to rotate:
         # the first encrypts, all decrypt.
         "LINK_ENCRYPTION_KEY": link_keys,
+        # Key(s) sealing the answers journal until the nightly settle (same format and
+        # rotation as LINK_ENCRYPTION_KEY; keep an old key until a settle has run).
+        "ANSWERS_SEALING_KEY": sealing_keys,
         # A signed-in session ends this long after the shop handed the shopper over.
         "SHOPPER_SESSION_HOURS": _int(env, "SHOPPER_SESSION_HOURS", 12, minimum=1),
-        # `flask retention purge` deletes anonymous answers not changed for this long.
+        # The nightly `flask answers settle` deletes anonymous answers not changed for this long.
         "ANSWER_RETENTION_DAYS": _int(env, "ANSWER_RETENTION_DAYS", 730, minimum=1),
         # ... and profile reads logged longer ago than this (the API logs one per read, so
         # the log would otherwise grow without end; shoppers see this much history on /me).
         "PROFILE_READ_RETENTION_DAYS": _int(env, "PROFILE_READ_RETENTION_DAYS", 180, minimum=1),
         # ... and webhook deliveries whose retries ran out longer ago than this.
         "FAILED_WEBHOOK_RETENTION_DAYS": _int(env, "FAILED_WEBHOOK_RETENTION_DAYS", 30, minimum=1),
+        # How long backups are kept (docs/deployment.md): the privacy page tells shoppers
+        # that deleted answers leave the backups within this many days.
+        "BACKUP_RETENTION_DAYS": _int(env, "BACKUP_RETENTION_DAYS", 35, minimum=1),
         # Who the consent receipts name as controller, and how to reach them.
         "CONSENT_CONTROLLER": env.get("CONSENT_CONTROLLER", "The shop"),
         "CONSENT_CONTROLLER_CONTACT": env.get("CONSENT_CONTROLLER_CONTACT", ""),
@@ -188,3 +203,13 @@ def check_link_keys(value: str) -> None:
                 "(make one with: python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())')"
             ) from None
+
+
+def check_sealing_keys(value: str) -> None:
+    """Same shape as LINK_ENCRYPTION_KEY; a separate key, so neither opens the other's data."""
+    from surveys.services.answers.sealing import SealingKeyError, parse_keys
+
+    try:
+        parse_keys(value)
+    except SealingKeyError as error:
+        raise ConfigError(str(error)) from None

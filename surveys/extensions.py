@@ -45,11 +45,16 @@ def _sqlite_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> No
     log instead of a rewritten journal, so several gunicorn workers can share a file (the
     profile API writes its access log on every read). With ``synchronous=NORMAL`` a commit
     survives the app or gunicorn crashing; only a power cut or OS crash can lose the last
-    few commits, never corrupt the file. Production on PostgreSQL keeps full durability."""
+    few commits, never corrupt the file. Production on PostgreSQL keeps full durability.
+
+    ``secure_delete=ON``: a deleted row's bytes (and a freed page) are overwritten with zeros
+    instead of being left in the file until reused, so a copy of the file holds no deleted
+    answer, link or session once the pages are checkpointed (the nightly settle does that)."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 

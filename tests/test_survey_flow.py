@@ -214,9 +214,10 @@ def test_not_now_is_one_tap_and_hides_the_survey_for_the_configured_days(app, sh
     assert "nothing to ask you" in shopper.client.get("/").get_data(as_text=True)
 
 
-def test_not_now_expires_after_the_configured_days(app, shopper):
+def test_not_now_expires_after_the_configured_days(app, shopper, settle):
     shopper.not_now("about-you")
     key = unsign(app.config["SECRET_KEY"], shopper.respondent_cookie())
+    settle()
     with app.app_context():
         (dismissal,) = db.session.scalars(db.select(Dismissal))
         assert dismissal.until == date.today() + timedelta(days=30)

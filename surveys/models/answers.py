@@ -3,6 +3,13 @@
 Nothing here can tie a row to a person or to the identity store. Rows are keyed by random
 UUIDs (no sequence that reveals order), times are whole days, and a respondent is only the
 SHA-256 of a random key that their browser alone holds.
+
+Nor can the way rows are stored tie them to anyone: a visit never writes a clear row. It
+appends one sealed entry to :class:`JournalEntry`, and the nightly settle
+(:mod:`surveys.services.answers.settle`) writes the day's clear rows in one transaction, in a
+random order. On SQLite every table here is ``WITHOUT ROWID`` (no hidden increasing row
+number; the B-tree is ordered by the random key); see docs/privacy.md for what each engine
+keeps and how the settle clears it.
 """
 
 from __future__ import annotations
@@ -19,6 +26,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -71,6 +79,8 @@ class Response(db.Model):  # type: ignore[name-defined]
             "OR (state_code IS NOT NULL AND lga_code LIKE state_code || '-%')",
             name="lga_in_state",
         ),
+        # No hidden rowid whose order is the order of insertion (see the module docstring).
+        {"sqlite_with_rowid": False},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -118,7 +128,10 @@ class Dismissal(db.Model):  # type: ignore[name-defined]
 
     __bind_key__ = ANSWERS
     __tablename__ = "dismissals"
-    __table_args__ = (UniqueConstraint("survey_id", "respondent_hash"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "respondent_hash"),
+        {"sqlite_with_rowid": False},
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
@@ -131,7 +144,10 @@ class FunnelCount(db.Model):  # type: ignore[name-defined]
 
     __bind_key__ = ANSWERS
     __tablename__ = "funnel_counts"
-    __table_args__ = (UniqueConstraint("survey_id", "day", "event"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "day", "event"),
+        {"sqlite_with_rowid": False},
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
@@ -152,8 +168,9 @@ class RollupCell(db.Model):  # type: ignore[name-defined]
     A cell is an *area* at one *level* (all of Nigeria, a zone, or a state) crossed with a
     *question* ("total", one question, or a pair of questions) and its answers. Each response
     is counted once at each level, in about twenty cells, so that every chart of any view reads
-    a few hundred rows, however many people answered. Kept up to date by
-    :mod:`surveys.services.rollups` whenever answers are saved, changed or deleted.
+    a few hundred rows, however many people answered. Kept up to date by the nightly settle
+    (:mod:`surveys.services.answers.settle`), never by a visit: a cell that one request had
+    just changed would point at that request's answers.
     """
 
     __bind_key__ = ANSWERS
@@ -172,6 +189,7 @@ class RollupCell(db.Model):  # type: ignore[name-defined]
             name="uq_rollup_cells_cell",
         ),
         CheckConstraint("count > 0", name="positive_count"),
+        {"sqlite_with_rowid": False},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -190,3 +208,23 @@ class RollupCell(db.Model):  # type: ignore[name-defined]
     count: Mapped[int] = mapped_column(Integer)
     #: Sum of the record keys of the responses counted here (not reduced: at most 2**31 each).
     key_sum: Mapped[int] = mapped_column(BigInteger)
+
+
+class JournalEntry(db.Model):  # type: ignore[name-defined]
+    """What one visit did to the answers store, sealed, until the nightly settle applies it.
+
+    ``sealed`` is AES-GCM over a fixed-size padded payload (see
+    :mod:`surveys.services.answers.sealing`): without ``ANSWERS_SEALING_KEY`` an entry says
+    neither whose it is, nor what it holds, nor how much. ``tag`` lets the app find one
+    browser's pending entries: an HMAC of the respondent hash under a key derived from the
+    sealing key, so it cannot be computed from a ``respondent_hash`` without the key. Entries
+    that change no browser's answers (a page view's funnel count) get a random tag.
+    """
+
+    __bind_key__ = ANSWERS
+    __tablename__ = "answer_journal"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tag: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)

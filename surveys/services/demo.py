@@ -2,14 +2,20 @@
 
 States are weighted by population (2022 projections by the National Population Commission,
 in millions), age and income follow a plausible online-shopper mix, and a few answers are
-skipped or "Prefer not to say", as real ones are. Rows are written through the same rollup
-code as real answers, in bulk, so the dashboard sees exactly what it would in production.
+skipped or "Prefer not to say", as real ones are. Rows are counted by the same rollup code as
+real answers, in bulk, so the dashboard sees exactly what it would in production.
+
+Synthetic rows are written straight into the clear tables (real answers only ever reach them
+through the journal and the nightly settle), in a random order: each row's day is drawn at
+random and every batch is shuffled again before it is inserted, so where a row lands says
+nothing about its day.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -44,6 +50,8 @@ INCOME_WEIGHTS = {
 }  # fmt: skip
 GENDER_WEIGHTS = {"female": 48, "male": 50, "another_gender": 2}
 PREFER_NOT = reference.PREFER_NOT_TO_SAY
+#: Not the seeded generator: the insertion order must not follow from the seed either.
+_shuffle = secrets.SystemRandom().shuffle
 
 
 def _pick(
@@ -134,11 +142,13 @@ def seed(
         rows.append(row)
         counted.add(row)
         if len(rows) >= batch:
+            _shuffle(rows)
             session.execute(insert(Response), rows)
             done += len(rows)
             progress(len(rows))
             rows = []
     if rows:
+        _shuffle(rows)
         session.execute(insert(Response), rows)
         done += len(rows)
         progress(len(rows))

@@ -6,9 +6,10 @@ chart has, not on how many people answered. Each response is counted, at each of
 income band, gender) and one per pair of those questions; and, at state level, in its LGA's
 cell. Any view of any survey then reads at most a few hundred rows per week.
 
-They are changed in the same transaction as the answers (see
-:mod:`surveys.services.answers`), and can be checked and rebuilt from the raw answers with
-``flask dashboard check-rollups`` / ``rebuild-rollups``.
+They change only at the nightly settle (:mod:`surveys.services.answers.settle`), in the same
+transaction as the clear answers, never per request (a cell one visit had just changed
+would point at that visit's answers); they can be checked and rebuilt from the raw answers
+with ``flask dashboard check-rollups`` / ``rebuild-rollups``.
 
 A response counts in the ISO week (Monday to Sunday, UTC) in which it was *first submitted*;
 changing one's answers later moves it between cells but never between weeks.
@@ -18,14 +19,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from surveys import reference
@@ -108,76 +108,56 @@ def contribution(response: Any) -> Contribution:
     )
 
 
-def count_in(session: Session, item: Contribution) -> None:
-    for cell in item.cells:
-        _add(session, _key(item, cell), item.record_key)
-
-
-def count_out(session: Session, item: Contribution) -> None:
-    for cell in item.cells:
-        _subtract(session, _key(item, cell), item.record_key)
-
-
-def move(session: Session, before: Contribution, after: Contribution) -> None:
-    """A changed response: out of the cells it left, into the ones it joined.
-
-    The record key changes with the answers, so cells it stays in are updated too.
-    """
-    count_out(session, before)
-    count_in(session, after)
-
-
 _COLUMNS = ("level", "area", "question", "answer_a", "answer_b")
 
 
-def _key(item: Contribution, cell: CellKey) -> dict[str, object]:
-    return {
-        "survey_id": item.survey_id,
-        "week": item.week,
-        **dict(zip(_COLUMNS, cell, strict=True)),
-    }
+def apply_batch(
+    connection: Connection,
+    out: Iterable[Contribution],
+    into: Iterable[Contribution],
+    shuffle: Callable[[list[Any]], None],
+) -> tuple[int, int]:
+    """Take the settle's ``out`` contributions out of the rollups and put ``into`` in.
 
-
-def _where(key: dict[str, object]):  # type: ignore[no-untyped-def]
-    return and_(*(getattr(RollupCell, name) == value for name, value in key.items()))
-
-
-def _bump(session: Session, key: dict[str, object], record_key: int) -> bool:
-    result = session.execute(
-        update(RollupCell)
-        .where(_where(key))
-        .values(count=RollupCell.count + 1, key_sum=RollupCell.key_sum + record_key)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _add(session: Session, key: dict[str, object], record_key: int) -> None:
-    if _bump(session, key, record_key):
-        return
-    try:
-        with session.begin_nested():
-            session.execute(
-                insert(RollupCell).values(id=uuid.uuid4(), count=1, key_sum=record_key, **key)
-            )
-    except IntegrityError:
-        # Another transaction made this cell's row first; count on it instead.
-        if not _bump(session, key, record_key):
-            raise
-
-
-def _subtract(session: Session, key: dict[str, object], record_key: int) -> None:
-    where = _where(key)
-    # A row that would fall to zero is deleted, so no empty cell lingers.
-    if session.execute(delete(RollupCell).where(where, RollupCell.count == 1)).rowcount:  # type: ignore[attr-defined]
-        return
-    result = session.execute(
-        update(RollupCell)
-        .where(where, RollupCell.count > 1)
-        .values(count=RollupCell.count - 1, key_sum=RollupCell.key_sum - record_key)
-    )
-    if not result.rowcount:  # type: ignore[attr-defined]
-        # Never block a deletion over this; `flask dashboard rebuild-rollups` repairs it.
-        log.warning("rollup out of step", extra={"fields": {"question": key["question"]}})
+    Every cell of each (survey, week) the batch touches is deleted and written again, with
+    fresh ids and in the order ``shuffle`` leaves them, so that which cells changed and in
+    what order says nothing about the rows behind them. Returns (cells written, deleted).
+    """
+    deltas: dict[tuple[Any, ...], list[int]] = {}
+    for sign, items in ((-1, out), (1, into)):
+        for item in items:
+            for cell in item.cells:
+                delta = deltas.setdefault((item.survey_id, item.week, *cell), [0, 0])
+                delta[0] += sign
+                delta[1] += sign * item.record_key
+    if not deltas:
+        return 0, 0
+    table = RollupCell.__table__
+    cells: dict[tuple[Any, ...], list[int]] = {}
+    deleted = 0
+    for survey_id, week in sorted({key[:2] for key in deltas}):
+        where = (table.c.survey_id == survey_id) & (table.c.week == week)
+        for row in connection.execute(select(table).where(where)):
+            key = (row.survey_id, row.week, *(getattr(row, name) for name in _COLUMNS))
+            cells[key] = [row.count, int(row.key_sum)]
+        deleted += connection.execute(delete(table).where(where)).rowcount
+    for key, (count, key_sum) in deltas.items():
+        cell = cells.setdefault(key, [0, 0])
+        cell[0] += count
+        cell[1] += key_sum
+    if any(count < 0 for count, _ in cells.values()):
+        # Never block the settle over this; `flask dashboard rebuild-rollups` repairs it.
+        log.warning("rollup out of step")
+    names = ("survey_id", "week", *_COLUMNS)
+    rows = [
+        {"id": uuid.uuid4(), **dict(zip(names, key, strict=True)), "count": c, "key_sum": s}
+        for key, (c, s) in cells.items()
+        if c > 0
+    ]
+    shuffle(rows)
+    for start in range(0, len(rows), 5000):
+        connection.execute(insert(table), rows[start : start + 5000])
+    return len(rows), deleted
 
 
 # --- recounting from the raw answers, and bulk loads ---------------------------------------

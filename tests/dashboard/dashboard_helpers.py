@@ -22,6 +22,7 @@ from surveys.models import Response, Survey
 from surveys.services import answers as answer_service
 from surveys.services import catalogue, reports, rollups, staff
 from surveys.services.respondents import respondent_hash
+from tests.conftest import settle_now
 
 PASSWORD = "a long enough pass phrase"
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -44,7 +45,8 @@ def week_start(weeks_ago: int) -> str:
 
 
 def make_respond(app: Flask) -> Callable[..., list[str]]:
-    """Save answers through the same service the survey form uses; returns respondent hashes."""
+    """Save answers through the same service the survey form uses, then run the nightly
+    settle that turns them into rows and rollups; returns respondent hashes."""
 
     def add(slug: str, answers: dict[str, str | None], *, day: date | None = None, times: int = 1):
         hashes = []
@@ -56,6 +58,7 @@ def make_respond(app: Flask) -> Callable[..., list[str]]:
                 answer_service.save_answers(db.session, survey, who, full, day or week_day(1))
                 hashes.append(who)
             db.session.commit()
+        settle_now(app)
         return hashes
 
     return add

@@ -21,6 +21,7 @@ from surveys.services import answers as answer_service
 from surveys.services import catalogue, reports
 from surveys.services.disclosure import Hidden
 from surveys.services.respondents import respondent_hash
+from tests.conftest import settle_now
 
 K = 10
 #: No noise at all (e^-50 is nothing): the suppression rules can be checked number by number.
@@ -73,6 +74,7 @@ def _mixed_population(app, n=260, seed=5):
             day = week_day(rng.randrange(1, 5))
             answer_service.save_answers(db.session, survey, who, answers, day)
         db.session.commit()
+    settle_now(app)
 
 
 def _true_counts(app, column):

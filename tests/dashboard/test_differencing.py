@@ -16,6 +16,7 @@ from dashboard_helpers import make_respond, redraw_record_keys, report_for, week
 from surveys.extensions import db
 from surveys.services import answers as answer_service
 from surveys.services import catalogue, reports
+from tests.conftest import settle_now
 
 TRIALS = 80
 AGES = ["age_18_24", "age_25_34", "age_35_44", "age_45_54", "age_55_64", "age_65_plus"]
@@ -136,6 +137,7 @@ def test_a_changed_answer_redraws_the_noise_of_every_cell(attack_app):
         full = {"state": "NG-LA", "age_band": TARGET_AGE}
         answer_service.save_answers(db.session, survey, who, full, week_day(1))
         db.session.commit()
+    settle_now(attack_app)
     after = report_for(attack_app)
     # Cells the edit did not touch: other age bands, and every gender and state.
     untouched = [

@@ -88,8 +88,11 @@ def test_demo_seed_if_empty_adds_answers_only_to_an_empty_store(app, runner):
         assert db.session.scalar(select(func.count()).select_from(Response)) == 30
 
 
-def test_demo_seed_on_a_store_that_has_answers_keeps_the_rollups_exact(app, runner, shopper):
+def test_demo_seed_on_a_store_that_has_answers_keeps_the_rollups_exact(
+    app, runner, shopper, settle
+):
     shopper.submit("about-you", {"state": "NG-LA", "gender": "female"})
+    settle()
     for seed in ("4", "5"):
         result = runner.invoke(args=["demo", "seed", "--responses", "20", "--seed", seed])
         assert result.exit_code == 0, result.output
