@@ -135,11 +135,15 @@ def apply_batch(
     table = RollupCell.__table__
     cells: dict[tuple[Any, ...], list[int]] = {}
     deleted = 0
-    for survey_id, week in sorted({key[:2] for key in deltas}):
-        where = (table.c.survey_id == survey_id) & (table.c.week == week)
-        for row in connection.execute(select(table).where(where)):
-            key = (row.survey_id, row.week, *(getattr(row, name) for name in _COLUMNS))
-            cells[key] = [row.count, int(row.key_sum)]
+    weeks: dict[Any, set[date]] = {}
+    for survey_id, week, *_ in deltas:
+        weeks.setdefault(survey_id, set()).add(week)
+    # One pass per survey (the cells' index leads with the survey, not the week).
+    for survey_id, touched in weeks.items():
+        where = (table.c.survey_id == survey_id) & table.c.week.in_(sorted(touched))
+        columns = [table.c[name] for name in ("week", *_COLUMNS, "count", "key_sum")]
+        for row in connection.execute(select(*columns).where(where)):
+            cells[(survey_id, *row[:-2])] = [row[-2], int(row[-1])]
         deleted += connection.execute(delete(table).where(where)).rowcount
     for key, (count, key_sum) in deltas.items():
         cell = cells.setdefault(key, [0, 0])
