@@ -55,3 +55,4 @@ def settle_command(include_today: bool) -> None:
     click.echo(f"Funnel counters written: {done.funnel_rows}; rollup cells: {done.rollup_cells}")
     for line in done.scrubbed:
         click.echo(f"Remnants: {line}")
+    click.echo("Took: " + ", ".join(f"{name} {s:.1f} s" for name, s in done.seconds.items()))

@@ -23,6 +23,7 @@ rows are never split between two settles by time of day.
 from __future__ import annotations
 
 import secrets
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
@@ -34,6 +35,7 @@ from sqlalchemy import Connection, delete, func, insert, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from surveys.extensions import SQLITE_BUSY_TIMEOUT_MS
 from surveys.models import ANSWER_COLUMNS, Dismissal, FunnelCount, Response, Survey
 from surveys.models.answers import JournalEntry, new_record_key
 from surveys.models.identity import ConsentLink
@@ -77,6 +79,8 @@ class Settled:
     funnel_rows: int = 0
     rollup_cells: int = 0
     scrubbed: list[str] = field(default_factory=list)
+    #: Seconds spent in each step (for the log and the benchmark).
+    seconds: dict[str, float] = field(default_factory=dict)
 
 
 def settle(
@@ -110,8 +114,10 @@ def settle(
             session.rollback()
             raise
         if clear_remnants:
+            started = time.perf_counter()
             result.scrubbed += scrub.scrub(answers_engine, rewritten)
             result.scrubbed += scrub.scrub(identity_engine, IDENTITY_TABLES)
+            result.seconds["remnants"] = time.perf_counter() - started
     return result
 
 
@@ -146,6 +152,8 @@ def _begin(connection: Connection) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
         except OperationalError as error:
             raise SettleBusy("the answers store is locked by another writer") from error
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def _apply(
@@ -157,8 +165,10 @@ def _apply(
     include_today: bool,
 ) -> tuple[Settled, set[str]]:
     connection = session.connection(bind_arguments={"mapper": Response})
+    watch = _Stopwatch()
     _begin(connection)
     result = Settled()
+    result.seconds = watch.laps
     last_day = today if include_today else today - timedelta(days=1)
     rows = connection.execute(select(JournalEntry.id, JournalEntry.tag, JournalEntry.sealed)).all()
     entries = [Entry.from_payload(_uuid(r.id), sealer.open(r.sealed, r.tag)) for r in rows]
@@ -188,6 +198,7 @@ def _apply(
 
     cutoff = today - timedelta(days=retention_days)
     result.purged = batch.purge(connection, cutoff, keep, today)
+    watch.lap("read and apply")
 
     # Tables this settle deletes rows from: their files are rewritten afterwards.
     deleted_from: set[str] = set()
@@ -196,10 +207,12 @@ def _apply(
     result.dismissals_deleted = _delete(connection, Dismissal, batch.dismissals_out)
     result.dismissals_written = _insert(connection, Dismissal, batch.dismissals_in)
     result.funnel_rows, funnel_deleted = _rewrite_funnel(connection, funnel)
+    entries_deleted = _delete(connection, JournalEntry, [{"id": e.id} for e in due])
+    watch.lap("write rows")
     result.rollup_cells, cells_deleted = rollups.apply_batch(
         connection, batch.contributions_out, batch.contributions_in, shuffle=_random.shuffle
     )
-    entries_deleted = _delete(connection, JournalEntry, [{"id": e.id} for e in due])
+    watch.lap("rollups")
     for model, deleted in (
         (Response, result.responses_deleted),
         (Dismissal, result.dismissals_deleted),
@@ -212,7 +225,19 @@ def _apply(
     for hook in AFTER_SETTLE:
         hook(session, today)
     session.commit()
+    watch.lap("hooks and commit")
     return result, deleted_from
+
+
+class _Stopwatch:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
 
 
 def _uuid(value: Any) -> uuid.UUID:
