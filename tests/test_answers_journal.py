@@ -350,3 +350,11 @@ def test_the_largest_entry_a_visit_can_make_fits_one_block(app):
             draft.count(survey, name)
         assert len(draft.row.sealed) == sealed_size(1)
         db.session.rollback()
+
+
+def test_the_privacy_page_says_when_a_deletion_counts_and_when_it_leaves_the_files(make_app):
+    app = make_app(BACKUP_RETENTION_DAYS=21)
+    page = app.test_client().get("/privacy").get_data(as_text=True)
+    assert "A change or a deletion counts at once" in page
+    assert "leave our database files that night (within 24 hours)" in page
+    assert "our backups within 21 days" in page

@@ -170,9 +170,9 @@ def test_a_shopper_can_delete_their_answers_to_one_survey(shopper, stored_respon
     page = shopper.post_action("/surveys/about-you", "/surveys/about-you/delete")
     assert page.status_code == 303
     assert [row.state_code for row in stored_responses()] == ["NG-OY"]
-    assert "Those answers are gone" in shopper.client.get(page.headers["Location"]).get_data(
-        as_text=True
-    )
+    assert "Nothing we show or share uses those answers" in shopper.client.get(
+        page.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_my_survey_data_lists_everything_from_this_browser_and_deletes_it_all(

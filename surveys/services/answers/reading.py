@@ -24,7 +24,7 @@ from sqlalchemy import (
     Uuid,
     bindparam,
     cast,
-    literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -54,7 +54,7 @@ def _statement(*, many: bool, with_dismissals: bool) -> CompoundSelect:
     no_answers = [cast(null(), String(32)) for _ in ANSWER_COLUMNS]
     parts = [
         select(
-            literal(CLEAR).label("kind"),
+            literal_column(f"'{CLEAR}'").label("kind"),
             responses.c.respondent_hash.label("key"),
             responses.c.survey_id,
             surveys.c.slug,
@@ -68,7 +68,7 @@ def _statement(*, many: bool, with_dismissals: bool) -> CompoundSelect:
         .join(surveys, surveys.c.id == responses.c.survey_id)
         .where(match(responses.c.respondent_hash, "hashes")),
         select(
-            literal(PENDING),
+            literal_column(f"'{PENDING}'"),
             entries.c.tag,
             cast(null(), Uuid),
             cast(null(), String(64)),
@@ -83,7 +83,7 @@ def _statement(*, many: bool, with_dismissals: bool) -> CompoundSelect:
     if with_dismissals:
         parts.append(
             select(
-                literal(NOT_NOW),
+                literal_column(f"'{NOT_NOW}'"),
                 marks.c.respondent_hash,
                 marks.c.survey_id,
                 cast(null(), String(64)),
