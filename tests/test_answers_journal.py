@@ -15,7 +15,7 @@ from surveys import clock
 from surveys.extensions import db
 from surveys.models import Dismissal, FunnelCount, Response, RollupCell, Survey
 from surveys.models.answers import JournalEntry
-from surveys.services import answers, catalogue, rollups
+from surveys.services import answers, catalogue, funnel, rollups
 from surveys.services.answers import journal, settle
 from surveys.services.answers.sealing import BLOCK, Sealer, UnreadableEntry, sealed_size
 from surveys.services.respondents import new_key, respondent_hash
@@ -358,3 +358,16 @@ def test_the_privacy_page_says_when_a_deletion_counts_and_when_it_leaves_the_fil
     assert "A change or a deletion counts at once" in page
     assert "leave our database files that night (within 24 hours)" in page
     assert "our backups within 21 days" in page
+
+
+def test_counts_made_twice_in_one_visit_are_both_kept(app):
+    """The second count of the same event changes the sealed entry too."""
+    with app.app_context():
+        survey = catalogue.find(db.session, "about-you")
+        funnel.record(db.session, survey, funnel.SHOWN, clock.today())
+        funnel.record(db.session, survey, funnel.SHOWN, clock.today())
+        db.session.commit()
+    settle_now(app)
+    with app.app_context():
+        survey = catalogue.find(db.session, "about-you")
+        assert funnel.totals(db.session, survey)["shown"] == 2

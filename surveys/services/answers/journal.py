@@ -178,11 +178,12 @@ class Draft:
         self._op({**empty_payload(None, self.day, 0), "xa": True})
 
     def count(self, survey: Survey, event: str) -> None:
-        for item in self.payload["f"]:
-            if item[0] == survey.id.hex and item[1] == event:
-                item[2] += 1
-                return
-        self.payload["f"].append([survey.id.hex, event, 1])
+        counts = self.payload["f"]
+        found = [item for item in counts if item[0] == survey.id.hex and item[1] == event]
+        if found:
+            found[0][2] += 1
+        else:
+            counts.append([survey.id.hex, event, 1])
         self.seal()
 
     @property
