@@ -48,9 +48,10 @@ def id_bytes(app: Flask, row_id: uuid.UUID) -> bytes:
 
 
 def next_to(blob: bytes, anchor: str, value: str, window: int = 90) -> bool:
-    """Whether ``value`` follows ``anchor`` closely enough to be in the same row: the
-    columns after a respondent hash are the answers (see the module docstring of
-    tests/privacy/rawfiles.py for how rows are laid out)."""
+    """Whether ``value`` follows ``anchor`` closely enough to be in the same row. Both
+    engines store a row's columns in order, and the answer columns come right after the
+    respondent hash (about 70 bytes of codes); the next row's answers come only after its
+    own id, survey id and hash (over 120 bytes), so a 90-byte window sees only this row's."""
     needle, start = anchor.encode(), 0
     while (found := blob.find(needle, start)) != -1:
         end = found + len(needle)

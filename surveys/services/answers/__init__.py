@@ -7,6 +7,7 @@ browser's pending entries (:mod:`.reading`); :mod:`.settle` applies a day's entr
 transaction, in a random order, and :mod:`.scrub` clears what it deleted from the files.
 """
 
+from surveys.services.answers.journal import Answers
 from surveys.services.answers.reading import (
     CurrentResponse,
     browser_state,
@@ -28,8 +29,6 @@ from surveys.services.answers.writing import (
     note_changed,
     save_answers,
 )
-
-Answers = dict[str, str | None]
 
 __all__ = [
     "CHANGED_ANSWERS",
