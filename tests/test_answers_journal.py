@@ -295,8 +295,8 @@ def test_one_settles_rows_share_one_transaction(app):
         for _ in range(4):
             _save(app, respondent_hash(new_key()), ABOUT_YOU, today - timedelta(days=day))
     _settle(app, today)
-    with app.app_context():
-        writers = db.session.execute(text("SELECT DISTINCT xmin::text FROM responses")).all()
+    with app.app_context(), db.engines["answers"].connect() as connection:
+        writers = connection.execute(text("SELECT DISTINCT xmin::text FROM responses")).all()
     assert len(writers) == 1
 
 
