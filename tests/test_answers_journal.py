@@ -14,7 +14,7 @@ from sqlalchemy import event, func, select, text
 from surveys import clock
 from surveys.extensions import db
 from surveys.models import Dismissal, FunnelCount, Response, RollupCell, Survey
-from surveys.models.answers import JournalEntry
+from surveys.models.answers import FilesToClear, JournalEntry
 from surveys.services import answers, catalogue, funnel, rollups
 from surveys.services.answers import journal, settle
 from surveys.services.answers.sealing import BLOCK, Sealer, UnreadableEntry, sealed_size
@@ -371,3 +371,32 @@ def test_counts_made_twice_in_one_visit_are_both_kept(app):
     with app.app_context():
         survey = catalogue.find(db.session, "about-you")
         assert funnel.totals(db.session, survey)["shown"] == 2
+
+
+def test_a_reader_that_holds_a_table_too_long_gets_the_settle_to_say_so_and_try_again(
+    app, runner, shopper, monkeypatch
+):
+    """PostgreSQL: VACUUM FULL waits a bounded time for its lock (so that it never sits
+    queued in front of every other reader), then the run fails loudly; the answers were
+    settled, and the next run clears the files."""
+    from surveys.services.answers import scrub
+
+    with app.app_context():
+        engine = db.engines["answers"]
+        if engine.dialect.name != "postgresql":
+            pytest.skip("VACUUM FULL is PostgreSQL's")
+    monkeypatch.setattr(scrub, "LOCK_TIMEOUT", "50ms")
+    monkeypatch.setattr(scrub, "ATTEMPTS", 2)
+    shopper.submit("about-you", ABOUT_YOU)
+    with engine.connect() as reader:
+        reader.exec_driver_sql("SELECT count(*) FROM answer_journal")  # holds it until rollback
+        result = runner.invoke(args=["answers", "settle", "--include-today"])
+        reader.rollback()
+    assert result.exit_code == 1
+    assert "answer_journal: could not be rewritten" in result.output
+    assert "Run `flask answers settle` again" in result.output
+    assert count(app, Response) == 1 and count(app, JournalEntry) == 0
+    # Nothing left to settle, but the table still to clear was recorded with the answers.
+    again = runner.invoke(args=["answers", "settle"])
+    assert again.exit_code == 0 and "answer_journal: rewritten (VACUUM FULL)" in again.output
+    assert count(app, FilesToClear) == 0

@@ -32,6 +32,7 @@ def _empty_stores(app) -> None:
             with engine.begin() as connection:
                 connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
                 connection.execute(text("DROP TABLE IF EXISTS answer_journal"))
+                connection.execute(text("DROP TABLE IF EXISTS files_to_clear"))
 
 
 def _old_store(app) -> list[dict]:
@@ -102,7 +103,7 @@ def test_the_upgrade_keeps_every_row_drops_their_order_and_rounds_the_times(make
         assert rollups.stored(db.session) == rollups_before == rollups.recount(db.session)
         with engine.connect() as connection:
             if engine.dialect.name == "sqlite":
-                for table in ANSWER_TABLES + ("answer_journal",):
+                for table in ANSWER_TABLES + ("answer_journal", "files_to_clear"):
                     sql = connection.execute(
                         text("SELECT sql FROM sqlite_master WHERE name = :t"), {"t": table}
                     ).scalar_one()

@@ -1,7 +1,8 @@
 """answers journal; clear answer tables rewritten in a random order (WITHOUT ROWID on SQLite);
 session and used-token expiry rounded up to the hour
 
-Answers store: the sealed ``answer_journal`` that visits now write to. The tables a visit
+Answers store: the sealed ``answer_journal`` that visits now write to, and
+``files_to_clear``, the settle's list of tables still to rewrite. The tables a visit
 used to write (responses, dismissals, funnel_counts, rollup_cells) keep their columns, but
 their rows are written again in a random order in one transaction: their old physical order
 (and, on SQLite, the hidden rowid) was the order in which answers arrived. On SQLite they
@@ -166,6 +167,11 @@ def upgrade_answers():
     sqlite_with_rowid=False,
     )
     op.create_index(op.f('ix_answer_journal_tag'), 'answer_journal', ['tag'], unique=False)
+    op.create_table('files_to_clear',
+    sa.Column('table_name', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('table_name', name=op.f('pk_files_to_clear')),
+    sqlite_with_rowid=False,
+    )
     _rewrite_in_random_order(with_rowid=False)
     _checkpoint()
 
@@ -180,6 +186,7 @@ def downgrade_answers():
         )
     op.drop_index(op.f('ix_answer_journal_tag'), table_name='answer_journal')
     op.drop_table('answer_journal')
+    op.drop_table('files_to_clear')
     _rewrite_in_random_order(with_rowid=True)
     _checkpoint()
 

@@ -228,3 +228,16 @@ class JournalEntry(db.Model):  # type: ignore[name-defined]
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     tag: Mapped[str] = mapped_column(String(64), index=True)
     sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FilesToClear(db.Model):  # type: ignore[name-defined]
+    """Tables whose files may still hold rows the settle deleted: written in the settle's
+    transaction, removed once the table has been rewritten. A rewrite that fails (a reader
+    held the table too long) is so retried by the next run, however long that is, and even
+    if autovacuum has meanwhile marked the space free (it does not wipe it)."""
+
+    __bind_key__ = ANSWERS
+    __tablename__ = "files_to_clear"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -19,9 +19,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import text
+from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+
+from surveys.models.answers import FilesToClear
 
 #: How long VACUUM FULL waits for the lock before trying again, and how often it tries: a
 #: VACUUM queued behind a long read would block every other read of the table meanwhile.
@@ -59,14 +61,26 @@ def check_can_rewrite(engine: Engine, tables: Iterable[str]) -> None:
         )
 
 
-def scrub(engine: Engine, tables: Iterable[str]) -> list[str]:
-    """Clear remnants of deleted rows from ``tables``' files; returns what was done."""
-    names = sorted(set(tables))
+def scrub(engine: Engine, tables: Iterable[str], *, recorded: bool = False) -> list[str]:
+    """Clear remnants of deleted rows from ``tables``' files; returns what was done.
+
+    ``recorded``: the tables to clear are also those listed in ``files_to_clear`` (the
+    answers store's), and each is taken off that list once it has been rewritten.
+    """
+    names = set(tables)
+    if recorded:
+        with engine.connect() as connection:
+            names |= set(connection.execute(select(FilesToClear.table_name)).scalars())
+    done = []
     if engine.dialect.name == "sqlite":
-        return [_checkpoint(engine)]
-    if engine.dialect.name == "postgresql":
-        return [_rewrite(engine, name) for name in names]
-    return []
+        done.append(_checkpoint(engine))
+    elif engine.dialect.name == "postgresql":
+        done += [_rewrite(engine, name) for name in sorted(names)]
+    if recorded and names:
+        with engine.begin() as connection:
+            listed = FilesToClear.__table__
+            connection.execute(delete(listed).where(listed.c.table_name.in_(sorted(names))))
+    return done
 
 
 def _checkpoint(engine: Engine) -> str:

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from surveys.extensions import SQLITE_BUSY_TIMEOUT_MS
 from surveys.models import ANSWER_COLUMNS, Dismissal, FunnelCount, Response, Survey
-from surveys.models.answers import JournalEntry, new_record_key
+from surveys.models.answers import FilesToClear, JournalEntry, new_record_key
 from surveys.models.identity import ConsentLink
 from surveys.services import rollups
 from surveys.services.answers import journal, scrub
@@ -115,7 +115,7 @@ def settle(
             raise
         if clear_remnants:
             started = time.perf_counter()
-            result.scrubbed += scrub.scrub(answers_engine, rewritten)
+            result.scrubbed += scrub.scrub(answers_engine, rewritten, recorded=True)
             result.scrubbed += scrub.scrub(identity_engine, IDENTITY_TABLES)
             result.seconds["remnants"] = time.perf_counter() - started
     return result
@@ -222,6 +222,11 @@ def _apply(
     ):
         if deleted:
             deleted_from.add(model.__tablename__)
+    # Recorded in this transaction: if rewriting a table fails after the commit, the next
+    # run still knows to rewrite it.
+    listed = set(connection.execute(select(FilesToClear.table_name)).scalars())
+    for name in sorted(deleted_from - listed):
+        connection.execute(insert(FilesToClear.__table__).values(table_name=name))
     for hook in AFTER_SETTLE:
         hook(session, today)
     session.commit()
