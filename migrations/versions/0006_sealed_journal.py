@@ -168,8 +168,10 @@ def upgrade_answers():
     )
     op.create_index(op.f('ix_answer_journal_tag'), 'answer_journal', ['tag'], unique=False)
     op.create_table('files_to_clear',
-    sa.Column('table_name', sa.String(length=64), nullable=False),
-    sa.PrimaryKeyConstraint('table_name', name=op.f('pk_files_to_clear')),
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('relation', sa.String(length=64), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_files_to_clear')),
+    sa.UniqueConstraint('relation', name=op.f('uq_files_to_clear_relation')),
     sqlite_with_rowid=False,
     )
     _rewrite_in_random_order(with_rowid=False)

@@ -240,4 +240,6 @@ class FilesToClear(db.Model):  # type: ignore[name-defined]
     __tablename__ = "files_to_clear"
     __table_args__ = ({"sqlite_with_rowid": False},)
 
-    table_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    #: A table of this store, by its name.
+    relation: Mapped[str] = mapped_column(String(64), unique=True)

@@ -70,7 +70,7 @@ def scrub(engine: Engine, tables: Iterable[str], *, recorded: bool = False) -> l
     names = set(tables)
     if recorded:
         with engine.connect() as connection:
-            names |= set(connection.execute(select(FilesToClear.table_name)).scalars())
+            names |= set(connection.execute(select(FilesToClear.relation)).scalars())
     done = []
     if engine.dialect.name == "sqlite":
         done.append(_checkpoint(engine))
@@ -79,7 +79,7 @@ def scrub(engine: Engine, tables: Iterable[str], *, recorded: bool = False) -> l
     if recorded and names:
         with engine.begin() as connection:
             listed = FilesToClear.__table__
-            connection.execute(delete(listed).where(listed.c.table_name.in_(sorted(names))))
+            connection.execute(delete(listed).where(listed.c.relation.in_(sorted(names))))
     return done
 
 

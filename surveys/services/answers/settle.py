@@ -224,9 +224,9 @@ def _apply(
             deleted_from.add(model.__tablename__)
     # Recorded in this transaction: if rewriting a table fails after the commit, the next
     # run still knows to rewrite it.
-    listed = set(connection.execute(select(FilesToClear.table_name)).scalars())
+    listed = set(connection.execute(select(FilesToClear.relation)).scalars())
     for name in sorted(deleted_from - listed):
-        connection.execute(insert(FilesToClear.__table__).values(table_name=name))
+        connection.execute(insert(FilesToClear.__table__).values(id=uuid.uuid4(), relation=name))
     for hook in AFTER_SETTLE:
         hook(session, today)
     session.commit()
