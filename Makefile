@@ -34,7 +34,7 @@ setup: install ## Migrate both stores and load the default surveys
 
 run: setup ## Serve on http://127.0.0.1:5000 for trying it out (DEMO=1, demo answers on first run)
 	DEMO=1 $(FLASK) demo seed --responses 20000 --seed 1 --if-empty
-	$(FLASK) dashboard release
+	$(FLASK) answers settle    # yesterday's answers into the clear tables; releases ended weeks
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 

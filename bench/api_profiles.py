@@ -119,6 +119,16 @@ def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
                 db.session.commit()
         made = api_clients.create(db.session, "recommender", ["profiles:read"], datetime.now(UTC))
         db.session.commit()
+        # The nightly settle, as in production: reads then find clear rows, not entries.
+        from surveys.services.answers import journal, settle
+
+        settle.settle(
+            db.session,
+            clock.today(),
+            sealer=journal.sealer(),
+            retention_days=730,
+            include_today=True,
+        )
         token = made.token
         for engine in db.engines.values():
             engine.dispose()
@@ -235,6 +245,7 @@ def main() -> None:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
         "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": binds["answers"],
         "IDENTITY_DATABASE_URL": binds["identity"],
         # The limiter stays in the path, set high enough not to refuse the benchmark itself.

@@ -51,6 +51,7 @@ def main() -> None:
             "SECRET_KEY": secrets.token_urlsafe(32),
             "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
             "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
             "SQLALCHEMY_BINDS": binds,
             "RATELIMIT_ENABLED": False,
         }
@@ -90,21 +91,19 @@ def main() -> None:
 
         started = time.perf_counter()
         from surveys.services import retention
+        from surveys.services.answers import journal, settle
 
-        purged = retention.purge(
+        done = settle.settle(
             db.session,
-            clock.today(),
-            clock.now(),
-            730,
-            cipher,
-            read_log_days=180,
-            failed_delivery_days=30,
+            clock.today() + timedelta(days=1),
+            sealer=journal.sealer(),
+            retention_days=730,
+            keep=retention.linked_respondent_hashes(db.session, cipher),
         )
-        db.session.commit()
         elapsed = (time.perf_counter() - started) * 1000
         print(
-            f"retention purge with {args.subjects} links: {elapsed:.1f} ms "
-            f"({purged.answers} answers deleted: all are linked or recent)"
+            f"settle with retention, {args.subjects} links, {done.entries} entries: "
+            f"{elapsed:.1f} ms ({done.purged} answers past retention: all are linked or recent)"
         )
 
     client = app.test_client()

@@ -437,6 +437,7 @@ def main() -> None:
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
         "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": binds["answers"],
         "IDENTITY_DATABASE_URL": binds["identity"],
         "RATELIMIT_STORAGE_URI": redis.url,
@@ -566,6 +567,12 @@ def main() -> None:
         server.wait(timeout=30)
     redis.stop()
 
+    # The acknowledged answers are sealed journal entries until the nightly settle: run it
+    # (today's entries too) so that they can be counted as clear rows.
+    settled = subprocess.run(
+        [*flask, "answers", "settle", "--include-today"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
     stored = stored_hashes(binds["answers"])
     lost = [h for h in acknowledged if h not in stored]
     check = subprocess.run(
@@ -606,10 +613,14 @@ def main() -> None:
         f"5xx other than 503 with Retry-After: {len(recorder.bad)}; tracebacks in the logs: "
         f"{log_text.count('Traceback')}; addresses or customer ids in the logs: {len(people)}"
     )
+    print(
+        f"settle: {settled.stdout.splitlines()[0] if settled.returncode == 0 else settled.stderr}"
+    )
     healthy = (
         not lost
         and not recorder.bad
         and check.returncode == 0
+        and settled.returncode == 0
         and "Traceback" not in log_text
         and restart_ok
         and not people

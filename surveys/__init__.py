@@ -91,6 +91,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(dashboard_bp)
 
+    from surveys.services.answers import settle
+    from surveys.services.reporting import release
+
+    # The nightly settle releases the weeks it has just completed, in its own transaction: a
+    # week is released only once every day of it is in the clear tables.
+    if release.release_due_weeks not in settle.AFTER_SETTLE:
+        settle.AFTER_SETTLE.append(release.release_due_weeks)
+
     from surveys.cli import register_commands
 
     register_commands(app)

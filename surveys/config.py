@@ -23,12 +23,17 @@ class ConfigError(RuntimeError):
 
 
 #: Settings that must be given explicitly in production.
-REQUIRED_IN_PRODUCTION = ("SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY")
+REQUIRED_IN_PRODUCTION = (
+    "SECRET_KEY",
+    "SHOP_SIGNING_KEY",
+    "LINK_ENCRYPTION_KEY",
+    "ANSWERS_SEALING_KEY",
+)
 #: Secrets that must differ from each other in production: one key in two roles means one
 #: leak opens both (a leaked shop signing key would also forge cookies and CSRF tokens).
-DISTINCT_SECRETS = ("SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY")
+DISTINCT_SECRETS = REQUIRED_IN_PRODUCTION
 #: Secrets made of text, checked for guessability in production; Fernet keys are checked
-#: as bytes instead (see check_link_keys).
+#: as bytes instead (see check_link_keys and check_sealing_keys).
 TEXT_SECRETS = ("SECRET_KEY", "SHOP_SIGNING_KEY")
 RANDOM_TEXT_COMMAND = "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
 FERNET_KEY_COMMAND = (
@@ -103,6 +108,10 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         instance_path, "LINK_ENCRYPTION_KEY", lambda: Fernet.generate_key().decode()
     )
     check_link_keys(link_keys, production=production)
+    sealing_keys = env.get("ANSWERS_SEALING_KEY") or _dev_secret(
+        instance_path, "ANSWERS_SEALING_KEY", lambda: Fernet.generate_key().decode()
+    )
+    check_sealing_keys(sealing_keys, production=production)
     if production:
         check_production_secrets(env)
 
@@ -147,15 +156,21 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         # Fernet key(s) for the respondent key in consent links; comma-separated to rotate:
         # the first encrypts, all decrypt.
         "LINK_ENCRYPTION_KEY": link_keys,
+        # Key(s) sealing the answers journal until the nightly settle (same format and
+        # rotation as LINK_ENCRYPTION_KEY; keep an old key until a settle has run).
+        "ANSWERS_SEALING_KEY": sealing_keys,
         # A signed-in session ends this long after the shop handed the shopper over.
         "SHOPPER_SESSION_HOURS": _int(env, "SHOPPER_SESSION_HOURS", 12, minimum=1),
-        # `flask retention purge` deletes anonymous answers not changed for this long.
+        # The nightly `flask answers settle` deletes anonymous answers not changed for this long.
         "ANSWER_RETENTION_DAYS": _int(env, "ANSWER_RETENTION_DAYS", 730, minimum=1),
         # ... and profile reads logged longer ago than this (the API logs one per read, so
         # the log would otherwise grow without end; shoppers see this much history on /me).
         "PROFILE_READ_RETENTION_DAYS": _int(env, "PROFILE_READ_RETENTION_DAYS", 180, minimum=1),
         # ... and webhook deliveries whose retries ran out longer ago than this.
         "FAILED_WEBHOOK_RETENTION_DAYS": _int(env, "FAILED_WEBHOOK_RETENTION_DAYS", 30, minimum=1),
+        # How long backups are kept (docs/deployment.md): the privacy page tells shoppers
+        # that deleted answers leave the backups within this many days.
+        "BACKUP_RETENTION_DAYS": _int(env, "BACKUP_RETENTION_DAYS", 35, minimum=1),
         # Who the consent receipts name as controller, and how to reach them.
         "CONSENT_CONTROLLER": env.get("CONSENT_CONTROLLER", "The shop"),
         "CONSENT_CONTROLLER_CONTACT": env.get("CONSENT_CONTROLLER_CONTACT", ""),
@@ -212,10 +227,10 @@ def check_production_secrets(env: Mapping[str, str]) -> None:
         for part in [value, *(part.strip() for part in value.split(","))]:
             first = seen.setdefault(part, name)
             if first != name:
+                command = RANDOM_TEXT_COMMAND if name in TEXT_SECRETS else FERNET_KEY_COMMAND
                 raise ConfigError(
                     f"{name} reuses the value of {first}: every secret must be made on its "
-                    f"own, so that one leaked key opens nothing else (make one with: "
-                    f"{FERNET_KEY_COMMAND if 'LINK' in name else RANDOM_TEXT_COMMAND})"
+                    f"own, so that one leaked key opens nothing else (make one with: {command})"
                 )
 
 
@@ -235,5 +250,23 @@ def check_link_keys(value: str, *, production: bool = False) -> None:
         if weakness:
             raise ConfigError(
                 f"LINK_ENCRYPTION_KEY is not a random key: {weakness}. Make one with: "
+                f"{FERNET_KEY_COMMAND}"
+            )
+
+
+def check_sealing_keys(value: str, *, production: bool = False) -> None:
+    """Same shape as LINK_ENCRYPTION_KEY; a separate key, so neither opens the other's data.
+    In production each part must also be made of random bytes."""
+    from surveys.services.answers.sealing import SealingKeyError, parse_keys
+
+    try:
+        parse_keys(value)
+    except SealingKeyError as error:
+        raise ConfigError(str(error)) from None
+    for part in (part.strip() for part in value.split(",")):
+        weakness = secret_strength.fernet_key_weakness(part) if production else None
+        if weakness:
+            raise ConfigError(
+                f"ANSWERS_SEALING_KEY is not a random key: {weakness}. Make one with: "
                 f"{FERNET_KEY_COMMAND}"
             )

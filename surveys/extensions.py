@@ -56,17 +56,31 @@ limiter = Limiter(
 )
 
 
+#: How long a SQLite write waits for another writer (below gunicorn's 30 s worker timeout).
+SQLITE_BUSY_TIMEOUT_MS = 20000
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_write_ahead_log(dbapi_connection: Any, connection_record: Any) -> None:
     """SQLite in WAL mode: readers never wait for a writer, and a commit is one append to the
     log instead of a rewritten journal, so several gunicorn workers can share a file (the
     profile API writes its access log on every read). With ``synchronous=NORMAL`` a commit
     survives the app or gunicorn crashing; only a power cut or OS crash can lose the last
-    few commits, never corrupt the file. Production on PostgreSQL keeps full durability."""
+    few commits, never corrupt the file. Production on PostgreSQL keeps full durability.
+
+    ``secure_delete=ON``: a deleted row's bytes (and a freed page) are overwritten with zeros
+    instead of being left in the file until reused, so a copy of the file holds no deleted
+    answer, link or session once the pages are checkpointed (the nightly settle does that).
+
+    ``busy_timeout``: SQLite has one writer at a time, and the nightly settle holds the write
+    lock for its whole batch (seconds on a large store, see docs/benchmarks.md); a visit's
+    write waits that long rather than failing after the driver's default five seconds."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
 

@@ -21,11 +21,14 @@ from sqlalchemy import MetaData, delete, select
 from sqlalchemy.engine import make_url
 from werkzeug.test import TestResponse
 
-from surveys import create_app
+from surveys import clock, create_app
 from surveys.api import connections
 from surveys.extensions import db
 from surveys.models import Response, Survey
-from surveys.services import catalogue
+from surveys.services import catalogue, retention
+from surveys.services.answers import journal
+from surveys.services.answers import settle as settle_service
+from surveys.services.consent import cipher_for
 
 BINDS = ("answers", "identity")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -80,6 +83,7 @@ def make_app(database_binds: dict[str, str]) -> Iterator[Callable[..., Flask]]:
             "RATELIMIT_ENABLED": False,
             "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
             "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
             **config,
         }
         app = create_app(settings)
@@ -188,11 +192,41 @@ def shopper_of() -> Callable[[Flask], Shopper]:
     return lambda app: Shopper(app.test_client())
 
 
+def settle_now(
+    app: Flask, *, include_today: bool = True, release: bool = False
+) -> settle_service.Settled:
+    """Run the nightly settle, as ``flask answers settle`` does; by default today's entries
+    too, so that what a test's visits did reaches the clear rows without waiting a day, and
+    without releasing the dashboard's weeks (``release=True`` does, as the nightly run does):
+    a test that adds answers in several steps releases once, when it has them all."""
+    with app.app_context():
+        keep = retention.linked_respondent_hashes(
+            db.session, cipher_for(app.config["LINK_ENCRYPTION_KEY"])
+        )
+        return settle_service.settle(
+            db.session,
+            clock.today(),
+            sealer=journal.sealer(),
+            retention_days=app.config["ANSWER_RETENTION_DAYS"],
+            keep=keep,
+            include_today=include_today,
+            run_hooks=release,
+        )
+
+
+@pytest.fixture
+def settle(app: Flask) -> Callable[..., settle_service.Settled]:
+    """``settle()``: the nightly settle, today's entries included (see :func:`settle_now`)."""
+    return lambda **options: settle_now(app, **options)
+
+
 @pytest.fixture
 def stored_responses(app: Flask) -> Callable[[], list[Response]]:
-    """Read the answers store directly, as an auditor would."""
+    """Read the answers store directly, as an auditor would, once the settle has written
+    what the visits so far did."""
 
     def read() -> list[Response]:
+        settle_now(app)
         with app.app_context():
             rows = list(db.session.scalars(select(Response)))
             db.session.expunge_all()

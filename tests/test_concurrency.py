@@ -9,6 +9,7 @@ from surveys.extensions import db
 from surveys.models import Dismissal, Response, Survey
 from surveys.services import answers, funnel
 from surveys.services.respondents import new_key, respondent_hash
+from tests.conftest import settle_now
 
 THREADS = 6
 
@@ -47,6 +48,7 @@ def test_the_same_browser_submitting_at_once_leaves_one_response(app):
         ),
     )
     assert errors == []
+    settle_now(app)
     with app.app_context():
         rows = list(db.session.scalars(select(Response)))
     assert [(row.respondent_hash, row.gender) for row in rows] == [(same_browser, "female")]
@@ -57,6 +59,7 @@ def test_the_first_counts_of_a_day_made_at_once_are_all_kept(app):
         app, lambda session, survey: funnel.record(session, survey, funnel.SHOWN, date.today())
     )
     assert errors == []
+    settle_now(app)
     with app.app_context():
         survey = db.session.scalars(select(Survey).where(Survey.slug == "about-you")).one()
         assert funnel.totals(db.session, survey)["shown"] == THREADS
@@ -69,5 +72,6 @@ def test_not_now_tapped_twice_at_once_is_remembered_once(app):
         lambda session, survey: answers.dismiss(session, survey, same_browser, date.today(), 30),
     )
     assert errors == []
+    settle_now(app)
     with app.app_context():
         assert len(list(db.session.scalars(select(Dismissal)))) == 1

@@ -60,10 +60,13 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(48),
     "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
     "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
 }
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY", "ANSWERS_SEALING_KEY"]
+)
 def test_production_refuses_to_start_without_each_secret(tmp_path, missing):
     env = {name: value for name, value in PRODUCTION.items() if name != missing}
     with pytest.raises(ConfigError, match=missing):

@@ -57,11 +57,15 @@ def test_the_example_environment_file_starts_production_once_its_secrets_are_fil
         if line and not line.startswith("#"):
             name, _, value = line.partition("=")
             env[name] = value
-    assert set(env) >= {"SURVEYS_ENV", "SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY"}
+    assert set(env) >= {
+        "SURVEYS_ENV", "SECRET_KEY", "SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY",
+        "ANSWERS_SEALING_KEY",
+    }  # fmt: skip
     env.update(
         SECRET_KEY=secrets.token_urlsafe(48),
         SHOP_SIGNING_KEY=secrets.token_urlsafe(48),
         LINK_ENCRYPTION_KEY=Fernet.generate_key().decode(),
+        ANSWERS_SEALING_KEY=Fernet.generate_key().decode(),
     )
     config = load_config(tmp_path, env)
     assert config["SURVEYS_ENV"] == "production" and config["TRUSTED_PROXIES"] == 1
@@ -81,6 +85,7 @@ def test_systemd_accepts_the_units(tmp_path):
             unit.read_text()
             .replace("/srv/surveys", str(ROOT))
             .replace("/etc/surveys/surveys.env", str(tmp_path / "surveys.env"))
+            .replace("/etc/surveys/settle.env", str(tmp_path / "surveys.env"))
             .replace("User=surveys", f"User={user}")
             .replace("Group=surveys", f"Group={user}")
         )

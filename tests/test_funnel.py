@@ -1,13 +1,16 @@
-"""The survey funnel is counted per day with no respondent attached."""
+"""The survey funnel is counted per day with no respondent attached: a visit's counts go into
+its journal entry, and the nightly settle adds each day's to the counters."""
 
 from sqlalchemy import select
 
 from surveys.extensions import db
 from surveys.models import FunnelCount, Survey
 from surveys.services import funnel
+from tests.conftest import settle_now
 
 
 def _totals(app, slug):
+    settle_now(app)
     with app.app_context():
         survey = db.session.scalars(select(Survey).where(Survey.slug == slug)).one()
         return funnel.totals(db.session, survey)
@@ -30,6 +33,9 @@ def test_counters_hold_one_row_per_survey_day_and_event_and_nothing_else(
 ):
     for _ in range(3):
         make_shopper().submit("where-you-shop", {"state": "NG-OY"})
+    with app.app_context():
+        assert list(db.session.scalars(select(FunnelCount))) == []  # nothing until the settle
+    settle_now(app)
     with app.app_context():
         rows = list(db.session.scalars(select(FunnelCount)))
     assert sorted((row.event, row.count) for row in rows) == [

@@ -116,5 +116,19 @@ def test_the_app_serves_shoppers_through_the_least_privilege_roles(
     shopper = shopper_of(app)
     assert shopper.submit("about-you", {"gender": "female"}).status_code == 303
     assert app.test_client().get("/readyz").status_code == 200
+    # The web app's role cannot run the nightly settle: it cannot rewrite tables it does
+    # not own, so the settle refuses before changing anything and says who can.
+    result = app.test_cli_runner().invoke(args=["answers", "settle", "--include-today"])
+    assert result.exit_code == 1
+    assert "does not own" in result.output and "the role that ran the migrations" in result.output
+    with _connect(role_databases["answers"], "surveys_dashboard_ro") as connection:
+        # Still sealed: the page view's entry and the answers'.
+        assert connection.execute("SELECT count(*) FROM answer_journal").fetchone() == (2,)
+    owner_binds = {bind: _url(name, driver="postgresql+psycopg")
+                   for bind, name in role_databases.items()}  # fmt: skip
+    keys = {name: app.config[name] for name in ("ANSWERS_SEALING_KEY", "LINK_ENCRYPTION_KEY")}
+    owner = make_app(create_schema=False, SQLALCHEMY_BINDS=owner_binds, **keys)
+    result = owner.test_cli_runner().invoke(args=["answers", "settle", "--include-today"])
+    assert result.exit_code == 0, result.output
     with _connect(role_databases["answers"], "surveys_dashboard_ro") as connection:
         assert connection.execute("SELECT gender FROM responses").fetchall() == [("female",)]

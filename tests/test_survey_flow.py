@@ -170,9 +170,9 @@ def test_a_shopper_can_delete_their_answers_to_one_survey(shopper, stored_respon
     page = shopper.post_action("/surveys/about-you", "/surveys/about-you/delete")
     assert page.status_code == 303
     assert [row.state_code for row in stored_responses()] == ["NG-OY"]
-    assert "Those answers are gone" in shopper.client.get(page.headers["Location"]).get_data(
-        as_text=True
-    )
+    assert "Nothing we show or share uses those answers" in shopper.client.get(
+        page.headers["Location"]
+    ).get_data(as_text=True)
 
 
 def test_my_survey_data_lists_everything_from_this_browser_and_deletes_it_all(
@@ -214,9 +214,10 @@ def test_not_now_is_one_tap_and_hides_the_survey_for_the_configured_days(app, sh
     assert "nothing to ask you" in shopper.client.get("/").get_data(as_text=True)
 
 
-def test_not_now_expires_after_the_configured_days(app, shopper):
+def test_not_now_expires_after_the_configured_days(app, shopper, settle):
     shopper.not_now("about-you")
     key = unsign(app.config["SECRET_KEY"], shopper.respondent_cookie())
+    settle()
     with app.app_context():
         (dismissal,) = db.session.scalars(db.select(Dismissal))
         assert dismissal.until == date.today() + timedelta(days=30)

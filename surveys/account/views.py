@@ -45,7 +45,8 @@ NOTICES = {
     "statistics.",
     "withdrawn-deleted": "Withdrawn. The link is gone and your answers are deleted.",
     "nothing-to-withdraw": "There was nothing to withdraw: nothing is linked.",
-    "answers-deleted": "Deleted. Those answers are gone from our store.",
+    "answers-deleted": "Deleted. Nothing we show or share uses those answers any more; they "
+    "leave our database files tonight.",
     "deleted": "Deleted. Your answers and the link are gone; the record of your consent "
     "choices is kept as proof, without answers.",
 }

@@ -20,6 +20,7 @@ from surveys.models.api import CHANGES_READ, PROFILES_READ
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import consent as consent_service
 from surveys.services import profile_changes, profiles
+from surveys.services.answers import journal
 from surveys.services.profiles import Profile
 
 JSON = "application/json"
@@ -130,7 +131,9 @@ def _cipher() -> consent_service.LinkCipher:
 
 
 def _profiles_of(subjects: list[str]) -> dict[str, Profile]:
-    return profiles.profiles_of(connections.identity(), connections.answers(), subjects, _cipher())
+    return profiles.profiles_of(
+        connections.identity(), connections.answers(), subjects, _cipher(), journal.sealer()
+    )
 
 
 def _log_reads(found: dict[str, Profile]) -> None:

@@ -14,6 +14,7 @@ from surveys import clock
 from surveys.extensions import db
 from surveys.models import FunnelCount, Response, Survey
 from surveys.services import catalogue, demo, funnel
+from surveys.services.answers import journal, settle
 from surveys.services.reporting import release
 
 demo_group = AppGroup("demo", help="Synthetic data for trying the dashboard (never in production).")
@@ -43,7 +44,7 @@ def seed(responses: int, weeks: int, seed_value: int | None, if_empty: bool) -> 
         )  # fmt: skip
     _seed_funnel(surveys, done, today, weeks)
     db.session.flush()
-    released = release.release_due_weeks(db.session, today)
+    released = release.release_due_weeks(db.session, _settled_until(today))
     db.session.commit()
     click.echo(f"Added {done} responses to {len(surveys)} surveys.")
     click.echo(_released_text(released))
@@ -70,6 +71,20 @@ def _seed_funnel(surveys: list[Survey], responses: int, today: date, weeks: int)
     db.session.execute(insert(FunnelCount), rows)
 
 
+def _settled_until(day: date) -> date:
+    """``day``, or the first day whose answers still wait in the journal if that is earlier:
+    a week released before all its answers are settled would be released without them, for
+    good. The nightly settle releases such weeks itself once it has settled them."""
+    pending = settle.earliest_pending_day(db.session, journal.sealer())
+    if pending is not None and pending < day:
+        click.echo(
+            f"Answers from {pending:%d %b %Y} on are not settled yet: weeks from then on wait "
+            "for `flask answers settle`."
+        )
+        return pending
+    return day
+
+
 def _released_text(weeks: list[date]) -> str:
     if not weeks:
         return "No week was due for release."
@@ -89,8 +104,9 @@ def _released_text(weeks: list[date]) -> str:
     help="Release as of this day (UTC) instead of today; for catching up, never the future.",
 )
 def release_command(today: datetime | None) -> None:
-    """Release every week that has ended and is not released yet (run daily after midnight
-    UTC). A week is released once, with noise, and never again."""
+    """Release every week that has ended, is wholly settled and is not released yet. The
+    nightly `flask answers settle` does this itself; this is for catching up. A week is
+    released once, with noise, and never again."""
     now = clock.today()
     day = today.date() if today else now
     if day > now:
@@ -98,6 +114,6 @@ def release_command(today: datetime | None) -> None:
             "--today cannot be in the future: a week is released once it has ended.", err=True
         )
         raise SystemExit(2)
-    released = release.release_due_weeks(db.session, day)
+    released = release.release_due_weeks(db.session, _settled_until(day))
     db.session.commit()
     click.echo(_released_text(released))

@@ -9,41 +9,35 @@ from flask.cli import AppGroup
 from surveys import clock
 from surveys.extensions import db
 from surveys.services import retention
-from surveys.services.consent import cipher_for
 
 retention_group = AppGroup("retention", help="Delete data that has outlived its use.")
 
 
 @retention_group.command("purge")
 def purge() -> None:
-    """Delete old anonymous answers, expired "Not now"s, used token ids, ended sessions, old
-    profile-read log entries and webhook deliveries given up on long ago.
+    """Delete used token ids, ended sessions, old profile-read log entries and webhook
+    deliveries given up on long ago.
 
-    Answers older than ANSWER_RETENTION_DAYS (by their last change) go unless an active
-    consent links them; profile reads older than PROFILE_READ_RETENTION_DAYS; failed
-    deliveries older than FAILED_WEBHOOK_RETENTION_DAYS. Consent records are kept as proof.
-    Safe to run again.
+    Profile reads older than PROFILE_READ_RETENTION_DAYS go; failed deliveries older than
+    FAILED_WEBHOOK_RETENTION_DAYS. Old anonymous answers (ANSWER_RETENTION_DAYS) and expired
+    "Not now"s are deleted by the nightly `flask answers settle`. Consent records are kept as
+    proof. Safe to run again.
     """
     config = current_app.config
-    days = config["ANSWER_RETENTION_DAYS"]
     read_days = config["PROFILE_READ_RETENTION_DAYS"]
     failed_days = config["FAILED_WEBHOOK_RETENTION_DAYS"]
     purged = retention.purge(
-        db.session,
-        clock.today(),
-        clock.now(),
-        days,
-        cipher_for(config["LINK_ENCRYPTION_KEY"]),
-        read_log_days=read_days,
-        failed_delivery_days=failed_days,
+        db.session, clock.now(), read_log_days=read_days, failed_delivery_days=failed_days
     )
     db.session.commit()
-    click.echo(f"Anonymous answers unchanged for over {days} days deleted: {purged.answers}")
-    click.echo(f"Expired “Not now” records deleted: {purged.dismissals}")
     click.echo(f"Expired used shop token ids deleted: {purged.used_tokens}")
     click.echo(f"Ended sign-in sessions deleted: {purged.sessions}")
     click.echo(f"Profile reads logged over {read_days} days ago deleted: {purged.profile_reads}")
     click.echo(
         f"Webhook deliveries failed over {failed_days} days ago deleted: {purged.failed_deliveries}"
+    )
+    click.echo(
+        f"Anonymous answers unchanged for over {config['ANSWER_RETENTION_DAYS']} days and "
+        "expired “Not now”s are deleted by the nightly `flask answers settle`."
     )
     click.echo("Consent records are kept as proof of what was agreed.")

@@ -3,6 +3,13 @@
 Nothing here can tie a row to a person or to the identity store. Rows are keyed by random
 UUIDs (no sequence that reveals order), times are whole days, and a respondent is only the
 SHA-256 of a random key that their browser alone holds.
+
+Nor can the way rows are stored tie them to anyone: a visit never writes a clear row. It
+appends one sealed entry to :class:`JournalEntry`, and the nightly settle
+(:mod:`surveys.services.answers.settle`) writes the day's clear rows in one transaction, in a
+random order. On SQLite every table here is ``WITHOUT ROWID`` (no hidden increasing row
+number; the B-tree is ordered by the random key); see docs/privacy.md for what each engine
+keeps and how the settle clears it.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from sqlalchemy import (
     Date,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -69,6 +77,8 @@ class Response(db.Model):  # type: ignore[name-defined]
             "OR (state_code IS NOT NULL AND lga_code LIKE state_code || '-%')",
             name="lga_in_state",
         ),
+        # No hidden rowid whose order is the order of insertion (see the module docstring).
+        {"sqlite_with_rowid": False},
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -105,7 +115,10 @@ class Dismissal(db.Model):  # type: ignore[name-defined]
 
     __bind_key__ = ANSWERS
     __tablename__ = "dismissals"
-    __table_args__ = (UniqueConstraint("survey_id", "respondent_hash"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "respondent_hash"),
+        {"sqlite_with_rowid": False},
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
@@ -118,7 +131,10 @@ class FunnelCount(db.Model):  # type: ignore[name-defined]
 
     __bind_key__ = ANSWERS
     __tablename__ = "funnel_counts"
-    __table_args__ = (UniqueConstraint("survey_id", "day", "event"),)
+    __table_args__ = (
+        UniqueConstraint("survey_id", "day", "event"),
+        {"sqlite_with_rowid": False},
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     survey_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
@@ -130,3 +146,38 @@ class FunnelCount(db.Model):  # type: ignore[name-defined]
 
 #: How the dashboard's tables name a question the respondent skipped.
 SKIPPED = "skipped"
+
+
+class JournalEntry(db.Model):  # type: ignore[name-defined]
+    """What one visit did to the answers store, sealed, until the nightly settle applies it.
+
+    ``sealed`` is AES-GCM over a fixed-size padded payload (see
+    :mod:`surveys.services.answers.sealing`): without ``ANSWERS_SEALING_KEY`` an entry says
+    neither whose it is, nor what it holds, nor how much. ``tag`` lets the app find one
+    browser's pending entries: an HMAC of the respondent hash under a key derived from the
+    sealing key, so it cannot be computed from a ``respondent_hash`` without the key. Entries
+    that change no browser's answers (a page view's funnel count) get a random tag.
+    """
+
+    __bind_key__ = ANSWERS
+    __tablename__ = "answer_journal"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    tag: Mapped[str] = mapped_column(String(64), index=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class FilesToClear(db.Model):  # type: ignore[name-defined]
+    """Tables whose files may still hold rows the settle deleted: written in the settle's
+    transaction, removed once the table has been rewritten. A rewrite that fails (a reader
+    held the table too long) is so retried by the next run, however long that is, and even
+    if autovacuum has meanwhile marked the space free (it does not wipe it)."""
+
+    __bind_key__ = ANSWERS
+    __tablename__ = "files_to_clear"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    #: A table of this store, by its name.
+    relation: Mapped[str] = mapped_column(String(64), unique=True)

@@ -248,7 +248,9 @@ def withdraw(
     link = _link(session, subject)
     if link is not None:
         if delete_answers:
-            answer_service.delete_answers(session, cipher.respondent_hash_of(link.encrypted_key))
+            answer_service.delete_answers(
+                session, cipher.respondent_hash_of(link.encrypted_key), today=now.date()
+            )
         session.delete(link)
         session.flush()
     if active is None:

@@ -4,12 +4,18 @@ States are weighted by population (2022 projections by the National Population C
 in millions), age and income follow a plausible online-shopper mix, and a few answers are
 skipped or "Prefer not to say", as real ones are. The dashboard sees them only once their
 weeks are released (``flask demo seed`` releases the weeks that have ended).
+
+Synthetic rows are written straight into the clear tables (real answers only ever reach them
+through the journal and the nightly settle), in a random order: each row's day is drawn at
+random and every batch is shuffled again before it is inserted, so where a row lands says
+nothing about its day.
 """
 
 from __future__ import annotations
 
 import hashlib
 import random
+import secrets
 import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -42,6 +48,8 @@ INCOME_WEIGHTS = {
 }  # fmt: skip
 GENDER_WEIGHTS = {"female": 48, "male": 50, "another_gender": 2}
 PREFER_NOT = reference.PREFER_NOT_TO_SAY
+#: Not the seeded generator: the insertion order must not follow from the seed either.
+_shuffle = secrets.SystemRandom().shuffle
 
 
 def _pick(
@@ -126,11 +134,13 @@ def seed(
         }
         rows.append(row)
         if len(rows) >= batch:
+            _shuffle(rows)
             session.execute(insert(Response), rows)
             done += len(rows)
             progress(len(rows))
             rows = []
     if rows:
+        _shuffle(rows)
         session.execute(insert(Response), rows)
         done += len(rows)
         progress(len(rows))

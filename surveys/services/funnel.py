@@ -1,14 +1,19 @@
-"""Anonymous daily counters of what happens to a survey, for the dashboard's funnel."""
+"""Anonymous daily counters of what happens to a survey, for the dashboard's funnel.
+
+A visit adds its count to its journal entry (the same entry as its answers, if it gives
+any), never to a counter row: a counter that one request had just bumped would say what that
+request did and when. The nightly settle adds each day's counts to the counters.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys.models import FunnelCount, Survey
+from surveys.services.answers import journal, writing
 
 SHOWN = "shown"
 STARTED = "started"
@@ -17,34 +22,25 @@ NOT_NOW = "not_now"
 EVENTS = (SHOWN, STARTED, COMPLETED, NOT_NOW)
 
 
-def record(session: Session, survey: Survey, event: str, day: date) -> None:
-    """Add one to today's counter for ``event``; no respondent is attached."""
+def record(
+    session: Session,
+    survey: Survey,
+    event: str,
+    day: date,
+    respondent_hash: str | None = None,
+) -> None:
+    """Count one ``event`` for ``day``. With ``respondent_hash`` the count joins that
+    browser's entry for this visit; without, an entry of the visit's own (no browser)."""
     if event not in EVENTS:
         raise ValueError(f"unknown funnel event {event!r}")
-    if _bump(session, survey, event, day):
-        return
-    try:
-        with session.begin_nested():
-            session.add(FunnelCount(survey_id=survey.id, day=day, event=event, count=1))
-    except IntegrityError:
-        # Another request made today's row first; count on it instead.
-        _bump(session, survey, event, day)
-
-
-def _bump(session: Session, survey: Survey, event: str, day: date) -> bool:
-    result = session.execute(
-        update(FunnelCount)
-        .where(
-            FunnelCount.survey_id == survey.id,
-            FunnelCount.day == day,
-            FunnelCount.event == event,
-        )
-        .values(count=FunnelCount.count + 1)
-    )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if respondent_hash is not None:
+        writing.draft(session, respondent_hash, day).count(survey, event)
+    else:
+        journal.funnel_draft(session, day).count(survey, event)
 
 
 def totals(session: Session, survey: Survey) -> dict[str, int]:
+    """The settled counters of ``survey`` (the dashboard's view: days the settle has done)."""
     rows = session.execute(
         select(FunnelCount.event, FunnelCount.count).where(FunnelCount.survey_id == survey.id)
     )

@@ -11,23 +11,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
-from surveys.models import ConsentRecord, Dismissal, ProfileRead, Response
+from surveys.models import ConsentRecord, ProfileRead
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
 from surveys.services import profiles
+from surveys.services.answers import CurrentResponse
 from surveys.services.consent import Controller, LinkCipher
 
 
 @dataclass(slots=True)
 class MyData:
-    #: Answers this browser's respondent key holds.
-    browser_responses: list[Response] = field(default_factory=list)
+    #: Answers this browser's respondent key holds (as they are now: see answers.reading).
+    browser_responses: list[CurrentResponse] = field(default_factory=list)
     #: Answers the consent link reaches, when they are not this browser's.
-    linked_responses: list[Response] = field(default_factory=list)
+    linked_responses: list[CurrentResponse] = field(default_factory=list)
     #: True when this browser's answers are the linked ones.
     browser_is_linked: bool = False
     signed_in: bool = False
@@ -68,7 +68,7 @@ def gather(
     return data
 
 
-def _response_json(response: Response, shared: list[str]) -> dict[str, Any]:
+def _response_json(response: CurrentResponse, shared: list[str]) -> dict[str, Any]:
     return {
         "survey": response.survey.slug,
         "title": response.survey.title,
@@ -129,7 +129,8 @@ def delete_everything(
     """Delete answers, the link and profile reads; keep consent records as proof.
 
     An active consent is withdrawn first (recorded, with its answers deleted), so that the
-    history says what happened.
+    history says what happened. Answers are gone for every reader at once, and from the
+    answers store's files at the next nightly settle.
     """
     if subject is not None:
         consent_service.withdraw(
@@ -142,6 +143,5 @@ def delete_everything(
         )
         profiles.forget_reads(session, subject)
     if browser_hash is not None:
-        answer_service.delete_answers(session, browser_hash)
-        session.execute(delete(Dismissal).where(Dismissal.respondent_hash == browser_hash))
-        session.flush()
+        answer_service.delete_answers(session, browser_hash, today=now.date())
+        answer_service.clear_dismissals(session, browser_hash, now.date())

@@ -4,7 +4,10 @@ A profile is the latest answer to each attribute the subject consented to share.
 profiles is the recommendation service's hot path, so :func:`profiles_of` runs two prepared
 Core statements on plain connections, one per store (``surveys.api.connections`` hands the
 API autocommit ones), and costs the same two round trips for one subject or a hundred. The
-rest of the app reads through its ORM session with :func:`profile_of`.
+answers statement is :func:`surveys.services.answers.states_of`'s: the clear rows and the
+pending journal entries of the linked browsers in one UNION ALL, so a change made minutes ago
+is in the profile though the clear rows change only at the nightly settle. The rest of the
+app reads through its ORM session with :func:`profile_of`.
 """
 
 from __future__ import annotations
@@ -19,16 +22,17 @@ from sqlalchemy.orm import Session
 
 from surveys import reference
 from surveys.models import (
-    ANSWER_COLUMNS,
     ConsentLink,
     ConsentRecord,
     ProfileChange,
     ProfileRead,
     Response,
-    Survey,
 )
 from surveys.models.identity import GIVEN
 from surveys.questions import QUESTION_KEYS
+from surveys.services.answers import journal, states_of
+from surveys.services.answers.journal import Held
+from surveys.services.answers.sealing import Sealer
 from surveys.services.consent import LinkCipher
 
 
@@ -54,16 +58,17 @@ def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | 
     caller cannot tell them apart. A "Prefer not to say" answer is the shopper's latest word
     on that attribute and so hides older answers to it.
     """
+    session.flush()  # this transaction's own journal entries are read back too
     identity = session.connection(bind_arguments={"mapper": ConsentLink})
     answers = session.connection(bind_arguments={"mapper": Response})
-    return profiles_of(identity, answers, [subject], cipher).get(subject)
+    return profiles_of(identity, answers, [subject], cipher, journal.sealer()).get(subject)
 
 
-def _statements(many: bool) -> tuple[Select[Any], Select[Any]]:
-    """The two queries, built once. One subject is matched with ``=``; several with an
-    expanding ``IN``, which SQLAlchemy re-renders on every call, so singles skip it."""
+def _consents_statement(many: bool) -> Select[Any]:
+    """The identity store's query, built once. One subject is matched with ``=``; several
+    with an expanding ``IN``, which SQLAlchemy re-renders on every call, so singles skip it."""
     links, records = ConsentLink.__table__, ConsentRecord.__table__
-    changes, responses = ProfileChange.__table__, Response.__table__
+    changes = ProfileChange.__table__
     newest_record = (
         select(func.max(records.c.given_at))
         .where(records.c.subject == links.c.subject)
@@ -94,64 +99,50 @@ def _statements(many: bool) -> tuple[Select[Any], Select[Any]]:
             records.c.status == GIVEN,
         )
     )
-    surveys = Survey.__table__
-    answers = (
-        select(
-            responses.c.respondent_hash,
-            responses.c.updated_on,
-            *(responses.c[column] for column in ANSWER_COLUMNS.values()),
-        )
-        .join(surveys, surveys.c.id == responses.c.survey_id)
-        .where(
-            responses.c.respondent_hash.in_(bindparam("hashes", expanding=True))
-            if many
-            else responses.c.respondent_hash == bindparam("hashes")
-        )
-        .order_by(responses.c.updated_on.desc(), responses.c.submitted_on.desc(), surveys.c.slug)
-    )
-    return consents, answers
+    return consents
 
 
-_ONE = _statements(many=False)
-_MANY = _statements(many=True)
+_ONE = _consents_statement(many=False)
+_MANY = _consents_statement(many=True)
 
 
 def profiles_of(
-    identity: Connection, answers: Connection, subjects: Sequence[str], cipher: LinkCipher
+    identity: Connection,
+    answers: Connection,
+    subjects: Sequence[str],
+    cipher: LinkCipher,
+    sealer: Sealer,
 ) -> dict[str, Profile]:
     """The profiles of those ``subjects`` that have one, in two queries whatever their number:
     each subject's link, newest consent record and newest change-feed event from the identity
-    store, then the linked answers from the answers store."""
+    store, then the linked browsers' answers (clear rows and pending entries) from the
+    answers store."""
     if not subjects:
         return {}
     many = len(subjects) > 1
-    consents_query, answers_query = _MANY if many else _ONE
     consents = identity.execute(
-        consents_query, {"subjects": list(subjects) if many else subjects[0]}
+        _MANY if many else _ONE, {"subjects": list(subjects) if many else subjects[0]}
     ).all()
     if not consents:
         return {}
     hashes = {row[0]: cipher.respondent_hash_of(row[1]) for row in consents}
-    wanted = list(set(hashes.values()))
-    rows_by_hash: dict[str, list[Any]] = {}
-    for row in answers.execute(answers_query, {"hashes": wanted if many else wanted[0]}):
-        rows_by_hash.setdefault(row[0], []).append(row)
+    states = states_of(answers, list(hashes.values()), sealer, with_dismissals=False)
     profiles: dict[str, Profile] = {}
     for subject, _key, attributes, notice_version, given_at, event_at in consents:
-        profile = _profile(
-            rows_by_hash.get(hashes[subject], []), attributes, notice_version, given_at, event_at
-        )
+        held = sorted(states[hashes[subject]].responses.values(), key=_newest_first)
+        profile = _profile(held, attributes, notice_version, given_at, event_at)
         if profile is not None:
             profiles[subject] = profile
     return profiles
 
 
-#: Position of each question's answer in a row of the answers query.
-_ANSWER_INDEX = {key: index for index, key in enumerate(ANSWER_COLUMNS, start=2)}
+def _newest_first(held: Held) -> tuple[int, int, str]:
+    """Latest change first, then latest first answer, then by survey slug."""
+    return (-held.updated_on.toordinal(), -held.submitted_on.toordinal(), held.slug)
 
 
 def _profile(
-    rows: list[Any],
+    rows: list[Held],
     attributes: list[str],
     notice_version: str,
     given_at: datetime,
@@ -161,10 +152,10 @@ def _profile(
     days: dict[str, date] = {}
     for key in attributes:
         for row in rows:
-            code = row[_ANSWER_INDEX[key]]
+            code = row.answers[key]
             if code is not None:
                 if code != reference.PREFER_NOT_TO_SAY:
-                    values[key], days[key] = code, row[1]
+                    values[key], days[key] = code, row.updated_on
                 break
     lga = values.get("lga")
     if lga is not None and not lga.startswith(f"{values.get('state')}-"):

@@ -1,62 +1,56 @@
-"""Keeping data no longer than needed: old anonymous answers, used token ids, dead sessions,
-old entries of the profile access log and webhook deliveries that were given up on.
+"""Keeping data no longer than needed: used token ids, dead sessions, old entries of the
+profile access log and webhook deliveries that were given up on.
 
-Answers that an active consent links are not anonymous and are kept while the consent lasts.
-Consent records are never purged: they are the proof of what was agreed, and hold no answers.
+Old anonymous answers and expired "Not now" marks are deleted by the nightly settle
+(:mod:`surveys.services.answers.settle`), the only writer of the answers store's clear
+tables; :func:`linked_respondent_hashes` tells it which answers an active consent links,
+which are not anonymous and are kept while the consent lasts. Consent records are never
+purged: they are the proof of what was agreed, and hold no answers.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from surveys.models import ConsentLink, Dismissal, ProfileRead, Response, WebhookDelivery
+from surveys.models import ConsentLink, ProfileRead, WebhookDelivery
 from surveys.services import shop_tokens, shopper_sessions
-from surveys.services.answers import delete_responses_where
 from surveys.services.consent import LinkCipher
-from surveys.services.respondents import respondent_hash
 
 
 @dataclass(frozen=True, slots=True)
 class Purged:
-    answers: int
-    dismissals: int
     used_tokens: int
     sessions: int
     profile_reads: int
     failed_deliveries: int
 
 
+def linked_respondent_hashes(session: Session, cipher: LinkCipher) -> set[str]:
+    """The respondent hashes that an active consent links (their answers are kept)."""
+    return {
+        cipher.respondent_hash_of(encrypted)
+        for encrypted in session.scalars(select(ConsentLink.encrypted_key))
+    }
+
+
 def purge(
     session: Session,
-    today: date,
     now: datetime,
-    retention_days: int,
-    cipher: LinkCipher,
     *,
     read_log_days: int,
     failed_delivery_days: int,
 ) -> Purged:
-    """Delete what has outlived its use; running it again deletes nothing more.
+    """Delete what has outlived its use in the identity store; running it again deletes
+    nothing more.
 
     ``read_log_days``: how long a shopper's "who read my profile" entries are kept (the API
     writes one per read, so the log must not grow for ever). ``failed_delivery_days``: how
     long a webhook delivery whose retries ran out stays for an operator to see.
     """
-    cutoff = today - timedelta(days=retention_days)
-    linked = [
-        respondent_hash(cipher.decrypt(encrypted))
-        for encrypted in session.scalars(select(ConsentLink.encrypted_key))
-    ]
-    # Through the answers service (released dashboard weeks are noisy counts, not answers).
-    answers = delete_responses_where(
-        session, (Response.updated_on < cutoff) & Response.respondent_hash.not_in(linked)
-    )
-    # "Not now" has no effect once its day has come.
-    dismissals = session.execute(delete(Dismissal).where(Dismissal.until <= today)).rowcount  # type: ignore[attr-defined]
     reads = session.execute(
         delete(ProfileRead).where(ProfileRead.read_at < now - timedelta(days=read_log_days))
     ).rowcount  # type: ignore[attr-defined]
@@ -67,8 +61,6 @@ def purge(
     ).rowcount  # type: ignore[attr-defined]
     session.flush()
     return Purged(
-        answers=int(answers),
-        dismissals=int(dismissals),
         used_tokens=shop_tokens.purge_used(session, now),
         sessions=shopper_sessions.purge_expired(session, now),
         profile_reads=int(reads),

@@ -15,6 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from surveys.clock import next_whole_hour
 from surveys.models import UsedToken
 
 AUDIENCE = "surveys"
@@ -88,7 +89,9 @@ def verify(session: Session, token: str | None, signing_key: str) -> str:
     if expires - issued > MAX_LIFETIME:
         raise InvalidShopToken(Failure.TOO_LONG_LIVED)
 
-    _use_once(session, jti, datetime.fromtimestamp(expires + LEEWAY, UTC))
+    # Kept until the token could no longer be used anyway; rounded up to the hour so that
+    # the row does not say when the shopper was handed over (the token's own expiry would).
+    _use_once(session, jti, next_whole_hour(datetime.fromtimestamp(expires + LEEWAY, UTC)))
     return subject
 
 

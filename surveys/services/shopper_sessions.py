@@ -4,6 +4,11 @@ The browser's cookie holds a random token (signed, so a made-up one is refused b
 database work); the store keeps the token's SHA-256, the subject and the expiry. The subject is
 never in a cookie, and a new token is made at every sign-in so that a token planted before
 sign-in is worthless after it.
+
+The expiry is rounded up to a whole hour: stored to the microsecond, expiry minus the session
+length was the moment of sign-in, for every signed-in shopper, consenting or not. A session
+is deleted when its shopper signs out, and expired ones are deleted at every sign-in (and by
+``flask retention purge``), so the table holds only live sessions.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from surveys.clock import next_whole_hour
 from surveys.models import ShopperSession
 
 COOKIE_NAME = "signin"
@@ -30,12 +36,15 @@ def token_hash(token: str) -> str:
 def start(
     session: Session, subject: str, now: datetime, lifetime: timedelta, replacing: str | None
 ) -> str:
-    """Start a session for ``subject``; returns the new token. ``replacing`` is ended first."""
+    """Start a session for ``subject``; returns the new token. ``replacing`` is ended first,
+    and so is every expired session (one indexed delete: nothing lingers to be read)."""
     if replacing:
         end(session, replacing)
+    purge_expired(session, now)
     token = secrets.token_urlsafe(_TOKEN_BYTES)
+    expires_at = next_whole_hour(now + lifetime)
     session.add(
-        ShopperSession(token_hash=token_hash(token), subject=subject, expires_at=now + lifetime)
+        ShopperSession(token_hash=token_hash(token), subject=subject, expires_at=expires_at)
     )
     session.flush()
     return token

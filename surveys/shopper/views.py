@@ -55,6 +55,7 @@ def privacy() -> str:
         "shopper/privacy.html",
         questions=QUESTIONS.values(),
         not_now_days=current_app.config["NOT_NOW_DAYS"],
+        backup_days=current_app.config["BACKUP_RETENTION_DAYS"],
     )
 
 
@@ -89,13 +90,13 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
     if not form.validate_on_submit():
         return _render_survey(survey, form, has_answers=existing is not None), 400
 
-    funnel.record(db.session, survey, funnel.STARTED, clock.today())
     new_key = key or respondents.new_key()
-    result = answer_service.save_answers(
-        db.session, survey, respondents.respondent_hash(new_key), form.answers(), clock.today()
-    )
+    respondent_hash, today = respondents.respondent_hash(new_key), clock.today()
+    # The counts and the answers go into one journal entry: one write per visit.
+    funnel.record(db.session, survey, funnel.STARTED, today, respondent_hash)
+    result = answer_service.save_answers(db.session, survey, respondent_hash, form.answers(), today)
     if result.outcome is Outcome.SAVED:
-        funnel.record(db.session, survey, funnel.COMPLETED, clock.today())
+        funnel.record(db.session, survey, funnel.COMPLETED, today, respondent_hash)
     if result.outcome is Outcome.UNDER_18:
         offer.withdraw_for_a_child()
     db.session.commit()
@@ -147,14 +148,11 @@ def not_now(slug: str) -> Response:
     if not form.validate_on_submit():
         abort(400)
     key = key_for_write() or respondents.new_key()
+    respondent_hash, today = respondents.respondent_hash(key), clock.today()
     answer_service.dismiss(
-        db.session,
-        survey,
-        respondents.respondent_hash(key),
-        clock.today(),
-        current_app.config["NOT_NOW_DAYS"],
+        db.session, survey, respondent_hash, today, current_app.config["NOT_NOW_DAYS"]
     )
-    funnel.record(db.session, survey, funnel.NOT_NOW, clock.today())
+    funnel.record(db.session, survey, funnel.NOT_NOW, today, respondent_hash)
     db.session.commit()
     response = redirect(url_for("shopper.dismissed", slug=survey.slug), code=303)
     remember(response, key)
@@ -177,7 +175,9 @@ def delete_survey_answers(slug: str) -> Response:
         abort(400)
     key = key_for_write()
     if key:
-        answer_service.delete_answers(db.session, respondents.respondent_hash(key), survey)
+        answer_service.delete_answers(
+            db.session, respondents.respondent_hash(key), survey, today=clock.today()
+        )
         db.session.commit()
     return redirect(url_for("account.me", done="answers-deleted"), code=303)
 

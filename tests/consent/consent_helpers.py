@@ -14,8 +14,17 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from surveys.extensions import db
-from surveys.models import ConsentLink, ConsentRecord, Dismissal, Response, ShopperSession
+from surveys.models import (
+    ConsentLink,
+    ConsentRecord,
+    Dismissal,
+    FunnelCount,
+    Response,
+    ShopperSession,
+)
+from surveys.models.answers import JournalEntry
 from surveys.services.respondents import unsign
+from tests.conftest import settle_now
 
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -121,16 +130,19 @@ class Store:
         return self.rows(ConsentLink)
 
     def responses(self) -> list[Response]:
+        """The clear answer rows once the nightly settle has run (today's visits included)."""
+        settle_now(self.app)
         return self.rows(Response)
 
     def sessions(self) -> list[ShopperSession]:
         return self.rows(ShopperSession)
 
     def answers_snapshot(self) -> list[tuple[Any, ...]]:
-        """Every row of every answers-store table, to show that consent changes none of them."""
+        """Every row of every answers-store table a visit can write (the sealed journal
+        too), to show that consent changes none of them."""
         with self.app.app_context():
             snapshot = []
-            for model in (Response, Dismissal):
+            for model in (Response, Dismissal, FunnelCount, JournalEntry):
                 for row in db.session.scalars(select(model)):
                     snapshot.append(
                         tuple(getattr(row, column.key) for column in model.__table__.columns)

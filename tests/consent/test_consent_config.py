@@ -14,6 +14,7 @@ PRODUCTION = {
     "SECRET_KEY": secrets.token_urlsafe(32),
     "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
     "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
 }
 
 

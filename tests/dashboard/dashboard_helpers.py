@@ -25,6 +25,7 @@ from surveys.services.reporting import privacy
 from surveys.services.reporting import release as releasing
 from surveys.services.reporting import report as reports
 from surveys.services.respondents import respondent_hash
+from tests.conftest import settle_now
 
 PASSWORD = "a long enough pass phrase"
 CSRF_INPUT = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
@@ -52,7 +53,9 @@ EXACT = {"DASHBOARD_RHO": 1e6, "DASHBOARD_EVENT_RHO": 1e6, "DASHBOARD_CONSENT_RH
 
 
 def release(app: Flask, today: date | None = None) -> list[date]:
-    """Release every closed week, as the daily ``flask dashboard release`` does."""
+    """Settle what visits wrote to the journal, then release every closed week, as the
+    nightly ``flask answers settle`` does."""
+    settle_now(app)
     with app.app_context():
         weeks = releasing.release_due_weeks(db.session, today or clock.today())
         db.session.commit()
@@ -60,7 +63,9 @@ def release(app: Flask, today: date | None = None) -> list[date]:
 
 
 def make_respond(app: Flask) -> Callable[..., list[str]]:
-    """Save answers through the same service the survey form uses; returns respondent hashes."""
+    """Save answers through the same service the survey form uses, then run the nightly
+    settle that turns them into rows (without releasing: see :func:`release`); returns
+    respondent hashes."""
 
     def add(slug: str, answers: dict[str, str | None], *, day: date | None = None, times: int = 1):
         hashes = []
@@ -72,6 +77,7 @@ def make_respond(app: Flask) -> Callable[..., list[str]]:
                 answer_service.save_answers(db.session, survey, who, full, day or week_day(1))
                 hashes.append(who)
             db.session.commit()
+        settle_now(app)
         return hashes
 
     return add

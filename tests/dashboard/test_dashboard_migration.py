@@ -1,4 +1,4 @@
-"""Revisions 0005_dashboard and 0006_releases on stores that already hold answers (SQLite and
+"""Revisions 0005_dashboard and 0007_releases on stores that already hold answers (SQLite and
 PostgreSQL): up, down and up again, keeping every answer."""
 
 from __future__ import annotations

@@ -114,3 +114,27 @@ def test_dashboard_release_releases_each_closed_week_once(app, runner, shopper):
 def test_demo_seed_refuses_zero_responses(runner):
     result = runner.invoke(args=["demo", "seed", "--responses", "0"])
     assert result.exit_code != 0 and "Invalid value" in result.output
+
+
+def test_a_week_with_answers_still_in_the_journal_waits_for_the_settle_which_releases_it(
+    app, runner, shopper, monkeypatch
+):
+    today = clock.today()
+    last_week = today - timedelta(days=7)
+    monkeypatch.setattr(clock, "today", lambda: last_week)
+    for _ in range(3):
+        shopper.submit("about-you", {"state": "NG-LA", "gender": "female"})
+    monkeypatch.setattr(clock, "today", lambda: today)
+
+    early = runner.invoke(args=["dashboard", "release"])
+    assert early.exit_code == 0, early.output
+    assert "not settled yet" in early.output and "No week was due for release." in early.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Release)) == 0
+
+    settled = runner.invoke(args=["answers", "settle"])
+    assert settled.exit_code == 0, settled.output
+    with app.app_context():
+        weeks = set(db.session.scalars(select(Release.week)))
+    monday = last_week - timedelta(days=last_week.weekday())
+    assert monday in weeks  # the settle released the week it completed

@@ -16,6 +16,7 @@ from surveys.services import catalogue
 from surveys.services.reporting import exports
 from surveys.services.reporting import release as releasing
 from surveys.services.reporting import report as reports
+from tests.conftest import settle_now
 
 #: No noise at all (σ ≈ 0.0007): what the attacks get from raw counts, the control.
 RAW_COUNTS = {"DASHBOARD_RHO": 1e6, "DASHBOARD_EVENT_RHO": 1e6, "DASHBOARD_CONSENT_RHO": 1e6}
@@ -26,6 +27,8 @@ def monday(weeks_ago: int) -> date:
 
 
 def release_all(app: Flask) -> None:
+    """What the nightly job does: settle the visits' journal entries, release ended weeks."""
+    settle_now(app)
     with app.app_context():
         releasing.release_due_weeks(db.session, clock.today())
         db.session.commit()

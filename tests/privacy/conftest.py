@@ -1,4 +1,6 @@
-"""Fixtures for the attack tests; the attacker's tools are in attacks.py."""
+"""Fixtures for the attack tests: apps with the default surveys, shop customers' browsers
+(see tests/consent), and one fixed day per test. The attackers' tools are in attack.py (the
+store copy) and attacks.py (the dashboard)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from flask import Flask
 from surveys import clock
 from surveys.extensions import db
 from surveys.services import catalogue
+from tests.consent.consent_helpers import Customer
 
 
 @pytest.fixture
@@ -25,8 +28,15 @@ def attack_app(make_app: Callable[..., Flask]) -> Callable[..., Flask]:
     return build
 
 
+@pytest.fixture
+def make_customer(app: Flask) -> Callable[[], Customer]:
+    """A browser of its own, which can sign in from the shop."""
+    return lambda: Customer(app.test_client(), app)
+
+
 @pytest.fixture(autouse=True)
 def _fixed_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every step of an attack sees the same weeks, even if the suite crosses midnight."""
+    """Every step of an attack sees the same weeks, even if the suite crosses midnight (the
+    store-copy attack moves the clock itself, inside attack.py, and puts it back)."""
     today = clock.today()
     monkeypatch.setattr(clock, "today", lambda: today)

@@ -66,6 +66,8 @@ def instances(empty_app, database_binds, tmp_path):
         "SECRET_KEY": secrets.token_urlsafe(32),
         "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
         "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        # Both instances seal the journal with the same key: each reads the other's entries.
+        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": database_binds["answers"],
         "IDENTITY_DATABASE_URL": database_binds["identity"],
         "RATELIMIT_STORAGE_URI": REDIS_URL,
@@ -187,6 +189,12 @@ def test_two_instances_lose_nothing_see_consent_at_once_and_share_rate_limits(
 
     accepted = sum(result["accepted"] for result in results)
     assert accepted == SHOPPERS
+    # The answers are sealed journal entries until the nightly settle writes them out.
+    settled = subprocess.run(
+        [sys.executable, "-m", "flask", "answers", "settle", "--include-today"],
+        env=env, cwd=ROOT, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert settled.returncode == 0, settled.stderr
     engine = create_engine(database_binds["answers"])
     with engine.connect() as connection:
         stored = connection.execute(

@@ -8,8 +8,8 @@ after upgrading, which releases every closed week of the answers already in the 
 Downgrading brings back the rollups and fresh random record keys, counted from the answers
 (by the rules of revision 0005_dashboard, frozen here), and drops the releases.
 
-Revision ID: 0006_releases
-Revises: 0005_dashboard
+Revision ID: 0007_releases
+Revises: 0006_sealed_journal
 Create Date: 2026-12-03 10:00:00
 
 """
@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0006_releases'
-down_revision = '0005_dashboard'
+revision = '0007_releases'
+down_revision = '0006_sealed_journal'
 branch_labels = None
 depends_on = None
 
@@ -78,6 +78,14 @@ def upgrade_answers():
 
 
 def downgrade_answers():
+    # Checked before anything changes: the entries would be settled by code that no longer
+    # knows the record keys this downgrade brings back.
+    pending = op.get_bind().execute(sa.text('SELECT count(*) FROM answer_journal')).scalar()
+    if pending:
+        raise RuntimeError(
+            f'{pending} answer journal entries are not settled yet. Run '
+            '`flask answers settle --include-today`, then downgrade.'
+        )
     op.create_table('rollup_cells',
     sa.Column('id', sa.Uuid(), nullable=False),
     sa.Column('survey_id', sa.Uuid(), nullable=False),
