@@ -71,8 +71,14 @@ def database_binds(request: pytest.FixtureRequest, tmp_path) -> dict[str, str]: 
 
 @pytest.fixture
 def make_app(database_binds: dict[str, str]) -> Iterator[Callable[..., Flask]]:
-    """A factory for apps on this test's empty stores, with extra config."""
+    """A factory for apps on this test's empty stores, with extra config.
+
+    Every app of one test shares the stores and so the sealing key of the answers journal,
+    as every instance of one deployment must: an app with another key could not read the
+    entries the first one sealed. (A test about keys passes its own.)
+    """
     made: list[Flask] = []
+    sealing_key = Fernet.generate_key().decode()
 
     def factory(create_schema: bool = True, **config: Any) -> Flask:
         settings = {
@@ -83,7 +89,7 @@ def make_app(database_binds: dict[str, str]) -> Iterator[Callable[..., Flask]]:
             "RATELIMIT_ENABLED": False,
             "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
             "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
+            "ANSWERS_SEALING_KEY": sealing_key,
             **config,
         }
         app = create_app(settings)

@@ -120,15 +120,16 @@ def test_development_still_takes_any_secret_key(tmp_path):
     [bytes(32), b"\x01" * 32, bytes(range(4)) * 8, b"my link key is thirty-two bytes!"],
     ids=["all-zero", "one-byte", "repeating", "text"],
 )
-def test_production_refuses_a_fernet_key_that_is_not_random_bytes(tmp_path, raw):
+@pytest.mark.parametrize("setting", ["LINK_ENCRYPTION_KEY", "ANSWERS_SEALING_KEY"])
+def test_production_refuses_a_fernet_key_that_is_not_random_bytes(tmp_path, raw, setting):
     weak = base64.urlsafe_b64encode(raw).decode()
     Fernet(weak)  # well-formed: only its randomness is wrong
-    with pytest.raises(ConfigError, match="LINK_ENCRYPTION_KEY is not a random key") as refused:
-        load_config(tmp_path, {**PRODUCTION, "LINK_ENCRYPTION_KEY": weak})
+    with pytest.raises(ConfigError, match=f"{setting} is not a random key") as refused:
+        load_config(tmp_path, {**PRODUCTION, setting: weak})
     assert "Fernet.generate_key()" in str(refused.value) and weak not in str(refused.value)
     rotated = f"{Fernet.generate_key().decode()},{weak}"
     with pytest.raises(ConfigError, match="not a random key"):
-        load_config(tmp_path, {**PRODUCTION, "LINK_ENCRYPTION_KEY": rotated})
+        load_config(tmp_path, {**PRODUCTION, setting: rotated})
 
 
 @pytest.mark.parametrize(
@@ -137,6 +138,7 @@ def test_production_refuses_a_fernet_key_that_is_not_random_bytes(tmp_path, raw)
         ("SHOP_SIGNING_KEY", "SECRET_KEY"),
         ("SECRET_KEY", "LINK_ENCRYPTION_KEY"),
         ("SHOP_SIGNING_KEY", "LINK_ENCRYPTION_KEY"),
+        ("ANSWERS_SEALING_KEY", "LINK_ENCRYPTION_KEY"),
     ],
 )
 def test_production_refuses_one_secret_in_two_roles(tmp_path, name, copied_from):

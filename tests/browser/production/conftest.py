@@ -184,6 +184,7 @@ def production_sites(tmp_path_factory) -> Iterator[dict[str, Site]]:  # type: ig
         "SECRET_KEY": secrets.token_urlsafe(48),
         "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
         "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
         "RATELIMIT_STORAGE_URI": redis.url if redis else "memory://",
         "RATELIMIT_KEY_PREFIX": f"production-{secrets.token_hex(4)}",
         "WEB_CONCURRENCY": "2",
