@@ -199,7 +199,7 @@ def shopper_of() -> Callable[[Flask], Shopper]:
 
 
 def settle_now(
-    app: Flask, *, include_today: bool = True, release: bool = False
+    app: Flask, *, include_today: bool = True, release: bool = False, clear_remnants: bool = True
 ) -> settle_service.Settled:
     """Run the nightly settle, as ``flask answers settle`` does; by default today's entries
     too, so that what a test's visits did reaches the clear rows without waiting a day, and
@@ -217,6 +217,7 @@ def settle_now(
             keep=keep,
             include_today=include_today,
             run_hooks=release,
+            clear_remnants=clear_remnants,
         )
 
 
