@@ -33,7 +33,15 @@ from surveys.services.consent import cipher_for
 BINDS = ("answers", "identity")
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
 #: Prefix of the PostgreSQL databases the suite creates; set it to run two checkouts at once.
-TEST_DATABASE_PREFIX = os.environ.get("TEST_DATABASE_PREFIX", "surveys_test")
+#: Each pytest-xdist worker (gw0, gw1, ...) gets databases of its own.
+TEST_DATABASE_PREFIX = "_".join(
+    part
+    for part in (
+        os.environ.get("TEST_DATABASE_PREFIX", "surveys_test"),
+        os.environ.get("PYTEST_XDIST_WORKER", ""),
+    )
+    if part
+)
 BACKENDS = ["sqlite"] + (["postgresql"] if TEST_DATABASE_URL else [])
 
 

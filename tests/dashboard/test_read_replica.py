@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 
 import pytest
@@ -21,7 +20,7 @@ from surveys.dashboard.reading import READ_BIND, ReadOnlySessionError, reading_s
 from surveys.extensions import db
 from surveys.models import Response, Survey
 from surveys.services import catalogue
-from tests.conftest import settle_now
+from tests.conftest import TEST_DATABASE_PREFIX, settle_now
 
 POPULATION = re.compile(r'id="population">(\d+)<')
 
@@ -34,7 +33,7 @@ def replica_url(database_binds, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'answers_read'}.db"
     import psycopg
 
-    name = f"{os.environ.get('TEST_DATABASE_PREFIX', 'surveys_test')}_answers_read"
+    name = f"{TEST_DATABASE_PREFIX}_answers_read"
     admin = primary.set(drivername="postgresql", database="test").render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as connection:
         # Afresh each time: tables an older revision left there must not fail this run.
