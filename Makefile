@@ -43,7 +43,7 @@ serve: setup ## Serve with gunicorn (gunicorn.conf.py); set the *_DATABASE_URL a
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: install-dev lint ## Lint, then the whole suite (SQLite, plus PostgreSQL if TEST_DATABASE_URL is set)
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 test-fast: install-dev ## The suite without browser tests
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)

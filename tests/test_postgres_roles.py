@@ -9,13 +9,9 @@ from sqlalchemy.engine import make_url
 
 from tests.conftest import TEST_DATABASE_PREFIX, TEST_DATABASE_URL
 
-pytestmark = [
-    pytest.mark.skipif(
-        not TEST_DATABASE_URL, reason="PostgreSQL only: set TEST_DATABASE_URL to run"
-    ),
-    # Roles belong to the whole server, not to one database: one worker applies them.
-    pytest.mark.xdist_group("postgres_roles"),
-]
+pytestmark = pytest.mark.skipif(
+    not TEST_DATABASE_URL, reason="PostgreSQL only: set TEST_DATABASE_URL to run"
+)
 ROLES_SQL = Path(__file__).parent.parent / "deploy" / "postgres" / "roles.sql"
 
 

@@ -25,11 +25,7 @@ from tests.browser.production.pages import (
     SurveyPage,
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    # The deployment (gunicorn over TLS, a proxy, Redis) is started once per worker: keep it one.
-    pytest.mark.xdist_group("production_deployment"),
-]
+pytestmark = pytest.mark.browser
 
 
 def _cookies(page) -> dict[str, dict]:  # type: ignore[no-untyped-def]
