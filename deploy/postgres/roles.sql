@@ -19,6 +19,10 @@ SELECT 'CREATE ROLE surveys_identity_rw LOGIN'
 SELECT 'CREATE ROLE surveys_dashboard_ro LOGIN'
  WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'surveys_dashboard_ro') \gexec
 
+-- The nightly settle runs as the migrator (it owns the tables it rewrites with VACUUM FULL)
+-- and waits for other roles' older transactions to end first: it must see their sessions.
+GRANT pg_read_all_stats TO :"migrator";
+
 -- Nobody connects to a store unless granted here.
 REVOKE ALL ON DATABASE :"answers_db" FROM PUBLIC;
 REVOKE ALL ON DATABASE :"identity_db" FROM PUBLIC;

@@ -16,13 +16,14 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from surveys.extensions import db
 from surveys.models import ConsentLink, Response
-from surveys.models.answers import JournalEntry
-from surveys.services.answers import journal
+from surveys.models.answers import FilesToClear, JournalEntry
+from surveys.services.answers import journal, scrub
 from surveys.services.answers.sealing import sealed_size
 from tests.consent.consent_helpers import Customer
 from tests.privacy import rawfiles
@@ -30,14 +31,23 @@ from tests.privacy import rawfiles
 ANSWER_TABLES = ("responses", "dismissals", "funnel_counts", "answer_journal")
 
 
-def raw_bytes(app: Flask, bind: str, tables: tuple[str, ...]) -> bytes:
-    """Everything an insider can read of one store's files."""
+def raw_files(app: Flask, bind: str, tables: tuple[str, ...]) -> dict[str, bytes]:
+    """Everything an insider can read of one store's files, by file (or dump)."""
     with app.app_context():
         engine = db.engines[bind]
         if engine.dialect.name == "sqlite":
-            return rawfiles.sqlite_file_bytes(Path(engine.url.database))
+            return {"database file": rawfiles.sqlite_file_bytes(Path(engine.url.database))}
         files = rawfiles.relation_files(engine, tables)
-        return b"".join(files.values()) + rawfiles.pg_dump(engine, tables).encode()
+        return {**files, "pg_dump": rawfiles.pg_dump(engine, tables).encode()}
+
+
+def raw_bytes(app: Flask, bind: str, tables: tuple[str, ...]) -> bytes:
+    return b"".join(raw_files(app, bind, tables).values())
+
+
+def holding(files: dict[str, bytes], needle: bytes) -> list[str]:
+    """The files that hold ``needle``: what a failing assertion names."""
+    return [name for name, content in files.items() if needle in content]
 
 
 def id_bytes(app: Flask, row_id: uuid.UUID) -> bytes:
@@ -111,12 +121,13 @@ def test_deleted_and_changed_answers_leave_no_remnant_after_the_settle(app, make
     settle()
     after = rows(app)
     assert set(after) == {hashes[keeps], hashes[changes]}
-    answers_files = raw_bytes(app, "answers", ANSWER_TABLES)
+    by_file = raw_files(app, "answers", ANSWER_TABLES)
+    answers_files = b"".join(by_file.values())
     for gone in (deletes, wipes, everything, withdraws):
-        assert hashes[gone].encode() not in answers_files
-        assert id_bytes(app, before[hashes[gone]].id) not in answers_files
+        assert holding(by_file, hashes[gone].encode()) == []
+        assert holding(by_file, id_bytes(app, before[hashes[gone]].id)) == []
     # The changed row was written afresh: its old id and its old answer are gone too.
-    assert id_bytes(app, before[hashes[changes]].id) not in answers_files
+    assert holding(by_file, id_bytes(app, before[hashes[changes]].id)) == []
     assert not next_to(answers_files, hashes[changes], "income_300k_600k")
     assert next_to(answers_files, hashes[changes], "income_1m_plus")
     # Control: the scan does see what is there.
@@ -157,3 +168,36 @@ def _token(customer: Customer, page: str) -> str:
 def _post(customer: Customer, page: str, action: str) -> None:
     response = customer.client.post(action, data={"csrf_token": _token(customer, page)})
     assert response.status_code == 303
+
+
+def test_a_transaction_older_than_a_deletion_holds_the_rewrite_back_until_it_ends(
+    app, make_customer, settle, monkeypatch
+):
+    """PostgreSQL's VACUUM FULL copies a deleted row that a transaction begun before the
+    deletion could still see. The settle waits for such transactions; if one outlasts the
+    wait it rewrites nothing, says so, and the next settle clears the files."""
+    with app.app_context():
+        engine = db.engines["answers"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("recently dead rows are PostgreSQL's")
+    gone = make_customer()
+    gone.submit("about-you", {"state": "NG-OY", "income_band": "income_600k_1m"})
+    settle()
+    reader = engine.connect()
+    reader.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ")
+    reader.exec_driver_sql("SELECT 1")  # a snapshot from before the deletion
+    _post(gone, "/me", "/surveys/about-you/delete")
+    monkeypatch.setattr(scrub, "OLDER_TRANSACTIONS_WAIT", 0.5)
+    with pytest.raises(scrub.ScrubError, match="can still see the deleted rows"):
+        settle()
+    # What the wait prevents: a rewrite now keeps the row the old snapshot can see.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM FULL responses")
+    assert _hash(gone).encode() in raw_bytes(app, "answers", ("responses",))
+
+    reader.rollback()
+    reader.close()
+    settle()
+    assert _hash(gone).encode() not in raw_bytes(app, "answers", ANSWER_TABLES)
+    with app.app_context():
+        assert db.session.scalars(select(FilesToClear)).all() == []

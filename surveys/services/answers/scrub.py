@@ -11,7 +11,9 @@ its index entries in place; plain VACUUM makes the space reusable but does not w
 docs/privacy.md for the experiment), so deleted values stay in the files until overwritten
 by chance. ``VACUUM FULL`` writes the table and its indexes into new files and unlinks the
 old ones: afterwards the relation files hold only live rows. It needs the table's owner
-(the role that ran the migrations) and holds an exclusive lock while it runs.
+(the role that ran the migrations) and holds an exclusive lock while it runs. It also copies
+a deleted row that some transaction begun before the deletion could still see (a "recently
+dead" row), so each rewrite first waits for every such transaction in that database to end.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import time
 from collections.abc import Iterable
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError
 
 from surveys.models.answers import FilesToClear
@@ -29,6 +31,9 @@ from surveys.models.answers import FilesToClear
 #: VACUUM queued behind a long read would block every other read of the table meanwhile.
 LOCK_TIMEOUT = "5s"
 ATTEMPTS = 5
+#: How long a rewrite waits for transactions begun before it (which may still see the
+#: deleted rows) to end, before giving up and leaving the table for the next run.
+OLDER_TRANSACTIONS_WAIT = 60.0
 
 
 class ScrubError(RuntimeError):
@@ -75,7 +80,9 @@ def scrub(engine: Engine, tables: Iterable[str], *, recorded: bool = False) -> l
     if engine.dialect.name == "sqlite":
         done.append(_checkpoint(engine))
     elif engine.dialect.name == "postgresql":
-        done += [_rewrite(engine, name) for name in sorted(names)]
+        with engine.connect() as connection:
+            since = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
+        done += [_rewrite(engine, name, since) for name in sorted(names)]
     if recorded and names:
         with engine.begin() as connection:
             listed = FilesToClear.__table__
@@ -96,8 +103,9 @@ def _checkpoint(engine: Engine) -> str:
     )
 
 
-def _rewrite(engine: Engine, table: str) -> str:
+def _rewrite(engine: Engine, table: str, since: object) -> str:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        _wait_for_transactions_begun_before(connection, since, table)
         connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
         for attempt in range(ATTEMPTS):
             try:
@@ -114,3 +122,30 @@ def _rewrite(engine: Engine, table: str) -> str:
             else:
                 return f"{table}: rewritten (VACUUM FULL)"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _wait_for_transactions_begun_before(connection: Connection, since: object, table: str) -> None:
+    """Wait until no other transaction in this database that began before ``since`` (when
+    the deletions had committed) holds a snapshot or a transaction id: VACUUM FULL keeps
+    every deleted row such a transaction could still see. Later transactions see the
+    deletions, so they cannot hold the rows back. (The settle's role must be able to see
+    other roles' sessions: ``deploy/postgres/roles.sql`` grants it ``pg_read_all_stats``.)"""
+    deadline = time.monotonic() + OLDER_TRANSACTIONS_WAIT
+    older = text(
+        "SELECT pid, xact_start FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) "
+        "AND xact_start < :since ORDER BY xact_start LIMIT 1"
+    )
+    pause = 0.05
+    while (found := connection.execute(older, {"since": since}).first()) is not None:
+        if time.monotonic() >= deadline:
+            pid, started = found
+            raise ScrubError(
+                f"{table}: a transaction begun before the settle (server process {pid}, "
+                f"since {started:%H:%M:%S}) can still see the deleted rows, so rewriting the "
+                "table now would keep them, so it was left as it is. End that transaction and "
+                "run `flask answers settle` again."
+            )
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
