@@ -235,3 +235,42 @@ def test_not_now_days_come_from_config(make_app, shopper_of):
     shopper = shopper_of(app)
     page = shopper.not_now("about-you")
     assert "7 days" in shopper.client.get(page.headers["Location"]).get_data(as_text=True)
+
+
+def test_thank_you_page_offers_the_next_survey_this_browser_has_not_answered(shopper):
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert 'href="/surveys/where-you-shop"' in text and "Answer “Where you shop from”" in text
+
+
+def test_thank_you_page_offers_no_survey_already_answered_or_put_off(shopper, make_shopper):
+    shopper.submit("where-you-shop", {"state": "NG-KN"})
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert "/surveys/where-you-shop" not in text and "That is all for now" in text
+
+    other = make_shopper()
+    other.not_now("about-you")
+    other.submit("where-you-shop", {"state": "NG-KN"})
+    text = other.client.get("/surveys/where-you-shop/thanks").get_data(as_text=True)
+    assert 'href="/surveys/about-you"' not in text and "That is all for now" in text
+
+
+def test_thank_you_page_leads_back_to_the_survey_list_or_the_configured_shop(
+    shopper, make_app, shopper_of
+):
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert '<a href="/">See all surveys</a>' in text
+
+    app = make_app(SHOP_URL="https://shop.example.ng/")
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    browser = shopper_of(app)
+    text = browser.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert '<a href="https://shop.example.ng/">Back to the shop</a>' in text
+    put_off = browser.client.get(browser.not_now("about-you").headers["Location"])
+    assert '<a href="https://shop.example.ng/">Back to the shop</a>' in put_off.get_data(
+        as_text=True
+    )

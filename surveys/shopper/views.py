@@ -135,9 +135,22 @@ def thanks(slug: str) -> str:
         "shopper/thanks.html",
         survey=survey,
         summary=_summary(response) if response else None,
+        next_survey=answer_service.next_survey(
+            db.session, respondent_hash, clock.today(), after=survey
+        ),
+        way_back=_way_back(),
         # Signed-in shoppers are offered personalisation (or see what they agreed to).
         **(offer.after_survey() if response else {}),
     )
+
+
+def _way_back() -> tuple[str, str]:
+    """(address, words) of the link back: the shop when known, else the list of surveys."""
+    if shop_url := current_app.config["SHOP_URL"]:
+        return shop_url, "Back to the shop"
+    if current_app.config["DEMO"]:
+        return url_for("demo.shop"), "Back to the shop"
+    return url_for("shopper.index"), "See all surveys"
 
 
 @bp.post("/surveys/<slug>/not-now")
@@ -163,7 +176,10 @@ def not_now(slug: str) -> Response:
 def dismissed(slug: str) -> str:
     survey = _survey_or_404(slug)
     return render_template(
-        "shopper/not_now.html", survey=survey, days=current_app.config["NOT_NOW_DAYS"]
+        "shopper/not_now.html",
+        survey=survey,
+        days=current_app.config["NOT_NOW_DAYS"],
+        way_back=_way_back(),
     )
 
 

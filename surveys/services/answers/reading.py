@@ -215,6 +215,23 @@ def offered_surveys(session: Session, respondent_hash: str | None, today: date) 
     return [s for s in surveys if s.id not in hidden]
 
 
+def next_survey(
+    session: Session, respondent_hash: str | None, today: date, *, after: Survey
+) -> Survey | None:
+    """The survey to offer once ``after`` is answered: the first open one (by title) that
+    this browser has neither answered nor said "Not now" to, if any."""
+    surveys = [
+        s
+        for s in session.scalars(select(Survey).order_by(Survey.title))
+        if s.is_open(today) and s.id != after.id
+    ]
+    if respondent_hash is None or not surveys:
+        return surveys[0] if surveys else None
+    state = browser_state(session, respondent_hash)
+    put_off = {survey_id for survey_id, until in state.dismissals.items() if until > today}
+    return next((s for s in surveys if s.id not in state.responses and s.id not in put_off), None)
+
+
 def open_survey(session: Session, slug: str, today: date) -> Survey | None:
     if not SLUG.fullmatch(slug):
         return None  # not even the shape of a slug (PostgreSQL would refuse a NUL in it)
