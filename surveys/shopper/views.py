@@ -41,6 +41,15 @@ def _survey_or_404(slug: str) -> Survey:
     return survey
 
 
+@bp.after_request
+def keep_pages_out_of_caches(response: Response) -> Response:
+    """A shopper's page can show their answers (their own, or carried over from another
+    survey) and holds a CSRF token: no cache, shared or in the browser, keeps it."""
+    if response.mimetype == "text/html":
+        response.cache_control.no_store = True
+    return response
+
+
 @bp.get("/")
 def index() -> Response | str:
     offered = answer_service.offered_surveys(db.session, current_hash_or_none(), clock.today())
@@ -71,11 +80,20 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
     )
 
     if request.method != "POST":  # GET, or HEAD (Flask answers it with this view too)
-        form = build_form(survey.questions, data=existing.answers() if existing else None)
+        # A survey not answered yet starts from what this browser said in its other surveys
+        # (its state after "About you", say), shown and sent only if the shopper sends it.
+        carried = (
+            answer_service.latest_answers(db.session, respondent_hash, survey.questions)
+            if respondent_hash and existing is None
+            else {}
+        )
+        form = build_form(
+            survey.questions, data=existing.answers() if existing else (carried or None)
+        )
         if request.method == "GET":  # an uptime or link checker's HEAD shows no shopper
             funnel.record(db.session, survey, funnel.SHOWN, clock.today())
             db.session.commit()
-        return _render_survey(survey, form, has_answers=existing is not None)
+        return _render_survey(survey, form, has_answers=existing is not None, carried=bool(carried))
 
     key = key_for_write()
     form = build_form(survey.questions)
@@ -110,13 +128,16 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
     return response
 
 
-def _render_survey(survey: Survey, form: SurveyForm, *, has_answers: bool) -> str:
+def _render_survey(
+    survey: Survey, form: SurveyForm, *, has_answers: bool, carried: bool = False
+) -> str:
     return render_template(
         "shopper/survey.html",
         survey=survey,
         form=form,
         action_form=ActionForm(),
         has_answers=has_answers,
+        carried=carried,
         questions=QUESTIONS,
         prefer_not=reference.PREFER_NOT_TO_SAY,
     )
