@@ -346,3 +346,15 @@ def test_pages_that_show_a_browsers_answers_are_kept_by_no_cache(shopper):
     shopper.submit("about-you", ABOUT_YOU)
     for url in ("/surveys/where-you-shop", "/surveys/about-you", "/surveys/about-you/thanks"):
         assert shopper.client.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_show_its_lgas_brings_the_page_back_at_the_lga_list(shopper):
+    """The button posts to the page's address plus ``#lga``, so the browser comes back at the
+    list, focused (tests/browser checks the scroll and the focus); sending does not."""
+    form = shopper.open("where-you-shop").get_data(as_text=True)
+    assert 'formaction="/surveys/where-you-shop#lga"' in form
+    text = shopper.submit("where-you-shop", {"state": "NG-FC"}, action="refresh").get_data(
+        as_text=True
+    )
+    assert 'formaction="/surveys/where-you-shop#lga"' in text and 'id="lga"' in text
+    assert '<form method="post" id="survey" action="/surveys/where-you-shop"' in text
