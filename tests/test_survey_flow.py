@@ -358,3 +358,12 @@ def test_show_its_lgas_brings_the_page_back_at_the_lga_list(shopper):
     )
     assert 'formaction="/surveys/where-you-shop#lga"' in text and 'id="lga"' in text
     assert '<form method="post" id="survey" action="/surveys/where-you-shop"' in text
+
+
+def test_the_survey_list_says_which_surveys_this_browser_answered(shopper, make_shopper):
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/").get_data(as_text=True)
+    about_you = text.split('href="/surveys/about-you"')[1].split("</li>")[0]
+    where = text.split('href="/surveys/where-you-shop"')[1].split("</li>")[0]
+    assert "answered" in about_you and "answered" not in where
+    assert "answered" not in make_shopper().client.get("/").get_data(as_text=True)

@@ -52,10 +52,16 @@ def keep_pages_out_of_caches(response: Response) -> Response:
 
 @bp.get("/")
 def index() -> Response | str:
-    offered = answer_service.offered_surveys(db.session, current_hash_or_none(), clock.today())
+    respondent_hash = current_hash_or_none()
+    offered = answer_service.offered_surveys(db.session, respondent_hash, clock.today())
     if len(offered) == 1:
         return redirect(url_for("shopper.survey", slug=offered[0].slug))
-    return render_template("shopper/index.html", surveys=offered)
+    answered = (
+        set(answer_service.browser_state(db.session, respondent_hash).responses)
+        if respondent_hash and offered
+        else set()
+    )
+    return render_template("shopper/index.html", surveys=offered, answered=answered, shop=_shop())
 
 
 @bp.get("/privacy")
@@ -121,7 +127,7 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
 
     if result.outcome is Outcome.UNDER_18:
         # Rendered, not redirected, so that no URL or log line says a child answered.
-        return render_template("shopper/under_18.html", survey=survey)
+        return render_template("shopper/under_18.html", survey=survey, way_back=_way_back())
     response = redirect(url_for("shopper.thanks", slug=survey.slug), code=303)
     if result.outcome is Outcome.SAVED and key is None:
         remember(response, new_key)
@@ -165,13 +171,17 @@ def thanks(slug: str) -> str:
     )
 
 
+def _shop() -> str | None:
+    """The shop's address: ``SHOP_URL``, else the stand-in ``/demo`` when it is on."""
+    if shop_url := current_app.config["SHOP_URL"]:
+        return str(shop_url)
+    return url_for("demo.shop") if current_app.config["DEMO"] else None
+
+
 def _way_back() -> tuple[str, str]:
     """(address, words) of the link back: the shop when known, else the list of surveys."""
-    if shop_url := current_app.config["SHOP_URL"]:
-        return shop_url, "Back to the shop"
-    if current_app.config["DEMO"]:
-        return url_for("demo.shop"), "Back to the shop"
-    return url_for("shopper.index"), "See all surveys"
+    shop = _shop()
+    return (shop, "Back to the shop") if shop else (url_for("shopper.index"), "See all surveys")
 
 
 @bp.post("/surveys/<slug>/not-now")
