@@ -33,10 +33,19 @@ setup: install ## Migrate both stores and load the default surveys
 	$(FLASK) db upgrade
 	$(FLASK) surveys load-defaults
 
-run: setup ## Serve on http://127.0.0.1:5000 for trying it out (DEMO=1, demo answers on first run)
-	DEMO=1 $(FLASK) demo seed --responses 20000 --seed 1 --if-empty
+run: setup ## Serve on http://127.0.0.1:5000 to try it out (HOST=, PORT=, RESPONSES= to change; DEMO=1)
+	DEMO=1 $(FLASK) demo seed --responses $(or $(RESPONSES),20000) --seed 1 --if-empty
 	$(FLASK) answers settle    # yesterday's answers into the clear tables; releases ended weeks
-	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	@echo ""
+	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl-C to stop; another address: make run HOST=0.0.0.0 PORT=8000)"
+	@echo "Open next:"
+	@echo "  http://$(HOST):$(PORT)/           a survey, as a shopper"
+	@echo "  http://$(HOST):$(PORT)/demo       sign in as a made-up customer (demo-customer-1001) and share answers"
+	@echo "  http://$(HOST):$(PORT)/dashboard  the charts; make a staff account first (it asks for a password):"
+	@echo "      $(FLASK) staff create you@example.com --role analyst"
+	@echo "  http://$(HOST):$(PORT)/api/v1/profiles/demo-customer-1001  the profile API; make a token first:"
+	@echo "      $(FLASK) clients create recommender   (then paste the export TOKEN=... line it prints; docs/api.md)"
+	@echo ""
 	DEMO=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 serve: setup ## Serve with gunicorn (gunicorn.conf.py); set the *_DATABASE_URL and SECRET_KEY first

@@ -8,6 +8,7 @@ made once and kept under ``instance/`` so that cookies survive a restart.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -114,6 +115,12 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
     check_sealing_keys(sealing_keys, production=production)
     if production:
         check_production_secrets(env)
+    shop_url = env.get("SHOP_URL", "")
+    # Shown as a link to shoppers: only a web address, never e.g. a javascript: URL.
+    if shop_url and not re.fullmatch(r"https?://[^\s\"'<>]+", shop_url):
+        raise ConfigError(
+            "SHOP_URL must be an http:// or https:// address, such as https://shop.ng/"
+        )
 
     answers_url = env.get("ANSWERS_DATABASE_URL") or _sqlite_url(instance_path, "answers.db")
     identity_url = env.get("IDENTITY_DATABASE_URL") or _sqlite_url(instance_path, "identity.db")
@@ -151,6 +158,8 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "TRUSTED_PROXIES": _int(env, "TRUSTED_PROXIES", 0),
         "RATELIMIT_HEADERS_ENABLED": True,
         "DEMO": env.get("DEMO") == "1" and not production,
+        # Where "Back to the shop" leads after a survey; unset, the survey list (or /demo).
+        "SHOP_URL": shop_url,
         # The shop's shared secret for signed hand-off tokens (HS256).
         "SHOP_SIGNING_KEY": shop_signing_key,
         # Fernet key(s) for the respondent key in consent links; comma-separated to rotate:

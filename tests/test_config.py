@@ -48,6 +48,8 @@ def test_store_urls_come_from_the_environment(tmp_path):
         ({"NOT_NOW_DAYS": "soon"}, "NOT_NOW_DAYS must be a whole number"),
         ({"NOT_NOW_DAYS": "0"}, "NOT_NOW_DAYS must be at least 1"),
         ({"SURVEYS_ENV": "staging"}, "SURVEYS_ENV must be"),
+        ({"SHOP_URL": "javascript:alert(1)"}, "SHOP_URL must be an http:// or https:// address"),
+        ({"SHOP_URL": "shop.example.ng"}, "SHOP_URL must be an http:// or https:// address"),
     ],
 )
 def test_bad_settings_stop_the_app_with_a_message_naming_them(tmp_path, env, message):

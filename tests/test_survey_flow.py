@@ -1,5 +1,6 @@
 """What a shopper can do with a survey, from a browser without JavaScript."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -235,3 +236,134 @@ def test_not_now_days_come_from_config(make_app, shopper_of):
     shopper = shopper_of(app)
     page = shopper.not_now("about-you")
     assert "7 days" in shopper.client.get(page.headers["Location"]).get_data(as_text=True)
+
+
+def test_thank_you_page_offers_the_next_survey_this_browser_has_not_answered(shopper):
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert 'href="/surveys/where-you-shop"' in text and "Answer “Where you shop from”" in text
+
+
+def test_thank_you_page_offers_no_survey_already_answered_or_put_off(shopper, make_shopper):
+    shopper.submit("where-you-shop", {"state": "NG-KN"})
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert "/surveys/where-you-shop" not in text and "That is all for now" in text
+
+    other = make_shopper()
+    other.not_now("about-you")
+    other.submit("where-you-shop", {"state": "NG-KN"})
+    text = other.client.get("/surveys/where-you-shop/thanks").get_data(as_text=True)
+    assert 'href="/surveys/about-you"' not in text and "That is all for now" in text
+
+
+def test_thank_you_page_leads_back_to_the_survey_list_or_the_configured_shop(
+    shopper, make_app, shopper_of
+):
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert '<a href="/">See all surveys</a>' in text
+
+    app = make_app(SHOP_URL="https://shop.example.ng/")
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    browser = shopper_of(app)
+    text = browser.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert '<a href="https://shop.example.ng/">Back to the shop</a>' in text
+    put_off = browser.client.get(browser.not_now("about-you").headers["Location"])
+    assert '<a href="https://shop.example.ng/">Back to the shop</a>' in put_off.get_data(
+        as_text=True
+    )
+
+
+def selected(page_text: str, field: str) -> str | None:
+    """The value of the selected option of a <select>, None if none is."""
+    options = page_text.split(f'id="{field}"')[1].split("</select>")[0]
+    found = re.search(r'<option selected value="([^"]*)"', options)
+    return found.group(1) if found else None
+
+
+def test_where_you_shop_starts_from_the_state_and_lga_this_browser_gave_in_about_you(
+    shopper, stored_responses
+):
+    shopper.submit("about-you", ABOUT_YOU)
+    text = shopper.open("where-you-shop").get_data(as_text=True)
+    assert selected(text, "state") == "NG-LA" and selected(text, "lga") == "NG-LA-11"
+    assert "We filled in what you told us earlier in this browser" in text
+    assert len(stored_responses()) == 1  # shown, not stored, until the shopper sends it
+
+
+def test_the_prefill_is_this_browsers_latest_answer_and_only_a_real_one(shopper):
+    shopper.submit("about-you", {"state": "NG-KN"})
+    shopper.submit("about-you", {"state": "NG-OY", "lga": "NG-OY-01"})  # changed its mind
+    text = shopper.open("where-you-shop").get_data(as_text=True)
+    assert selected(text, "state") == "NG-OY" and selected(text, "lga") == "NG-OY-01"
+
+    shopper.submit("about-you", {"state": "prefer_not_to_say", "gender": "male"})
+    text = shopper.open("where-you-shop").get_data(as_text=True)
+    assert selected(text, "state") is None and "We filled in" not in text
+
+
+def test_the_prefill_reads_answers_already_settled_into_the_clear_rows(shopper, settle):
+    shopper.submit("about-you", {"state": "NG-KN"})
+    settle()
+    assert selected(shopper.open("where-you-shop").get_data(as_text=True), "state") == "NG-KN"
+
+
+def test_the_prefill_never_uses_another_browsers_answers(shopper, make_shopper, settle):
+    shopper.submit("about-you", ABOUT_YOU)
+    settle()  # in the clear rows too, not only in the journal
+    stranger = make_shopper()
+    stranger.submit("about-you", {"gender": "female"})  # a browser with answers of its own
+    for browser in (stranger, make_shopper()):
+        text = browser.open("where-you-shop").get_data(as_text=True)
+        assert selected(text, "state") is None and "NG-LA-11" not in text
+        assert "We filled in" not in text
+
+
+def test_a_survey_already_answered_shows_its_own_answers_not_the_prefill(shopper):
+    shopper.submit("where-you-shop", {"state": "NG-KN"})
+    shopper.submit("about-you", {"state": "NG-LA"})
+    text = shopper.open("where-you-shop").get_data(as_text=True)
+    assert selected(text, "state") == "NG-KN" and "We filled in" not in text
+
+
+@pytest.mark.parametrize("last", ["about-you", "festive-season"])
+def test_the_prefill_takes_the_state_answered_last_across_surveys(app, shopper, last):
+    with app.app_context():
+        spec = "- {slug: festive-season, title: Festive season, questions: [state, income_band]}"
+        catalogue.apply(db.session, catalogue.parse(spec))
+        db.session.commit()
+    first = "festive-season" if last == "about-you" else "about-you"
+    shopper.submit(first, {"state": "NG-KN"})
+    shopper.submit(last, {"state": "NG-EN"})  # the same day: the order of the visits decides
+    text = shopper.open("where-you-shop").get_data(as_text=True)
+    assert selected(text, "state") == "NG-EN" and selected(text, "lga") is None
+
+
+def test_pages_that_show_a_browsers_answers_are_kept_by_no_cache(shopper):
+    shopper.submit("about-you", ABOUT_YOU)
+    for url in ("/surveys/where-you-shop", "/surveys/about-you", "/surveys/about-you/thanks"):
+        assert shopper.client.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_show_its_lgas_brings_the_page_back_at_the_lga_list(shopper):
+    """The button posts to the page's address plus ``#lga``, so the browser comes back at the
+    list, focused (tests/browser checks the scroll and the focus); sending does not."""
+    form = shopper.open("where-you-shop").get_data(as_text=True)
+    assert 'formaction="/surveys/where-you-shop#lga"' in form
+    text = shopper.submit("where-you-shop", {"state": "NG-FC"}, action="refresh").get_data(
+        as_text=True
+    )
+    assert 'formaction="/surveys/where-you-shop#lga"' in text and 'id="lga"' in text
+    assert '<form method="post" id="survey" action="/surveys/where-you-shop"' in text
+
+
+def test_the_survey_list_says_which_surveys_this_browser_answered(shopper, make_shopper):
+    shopper.submit("about-you", {"gender": "male"})
+    text = shopper.client.get("/").get_data(as_text=True)
+    about_you = text.split('href="/surveys/about-you"')[1].split("</li>")[0]
+    where = text.split('href="/surveys/where-you-shop"')[1].split("</li>")[0]
+    assert "answered" in about_you and "answered" not in where
+    assert "answered" not in make_shopper().client.get("/").get_data(as_text=True)

@@ -26,7 +26,7 @@ DEMO_CUSTOMERS: tuple[tuple[str, str], ...] = (
 def shop() -> str:
     key, now = current_app.config["SHOP_SIGNING_KEY"], clock.now()
     customers = [
-        (label, shop_tokens.sign(key, subject, secrets.token_hex(16), now))
+        (subject, label, shop_tokens.sign(key, subject, secrets.token_hex(16), now))
         for subject, label in DEMO_CUSTOMERS
     ]
     return render_template("auth/demo.html", customers=customers)

@@ -41,12 +41,27 @@ def _survey_or_404(slug: str) -> Survey:
     return survey
 
 
+@bp.after_request
+def keep_pages_out_of_caches(response: Response) -> Response:
+    """A shopper's page can show their answers (their own, or carried over from another
+    survey) and holds a CSRF token: no cache, shared or in the browser, keeps it."""
+    if response.mimetype == "text/html":
+        response.cache_control.no_store = True
+    return response
+
+
 @bp.get("/")
 def index() -> Response | str:
-    offered = answer_service.offered_surveys(db.session, current_hash_or_none(), clock.today())
+    respondent_hash = current_hash_or_none()
+    offered = answer_service.offered_surveys(db.session, respondent_hash, clock.today())
     if len(offered) == 1:
         return redirect(url_for("shopper.survey", slug=offered[0].slug))
-    return render_template("shopper/index.html", surveys=offered)
+    answered = (
+        set(answer_service.browser_state(db.session, respondent_hash).responses)
+        if respondent_hash and offered
+        else set()
+    )
+    return render_template("shopper/index.html", surveys=offered, answered=answered, shop=_shop())
 
 
 @bp.get("/privacy")
@@ -71,11 +86,20 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
     )
 
     if request.method != "POST":  # GET, or HEAD (Flask answers it with this view too)
-        form = build_form(survey.questions, data=existing.answers() if existing else None)
+        # A survey not answered yet starts from what this browser said in its other surveys
+        # (its state after "About you", say), shown and sent only if the shopper sends it.
+        carried = (
+            answer_service.latest_answers(db.session, respondent_hash, survey.questions)
+            if respondent_hash and existing is None
+            else {}
+        )
+        form = build_form(
+            survey.questions, data=existing.answers() if existing else (carried or None)
+        )
         if request.method == "GET":  # an uptime or link checker's HEAD shows no shopper
             funnel.record(db.session, survey, funnel.SHOWN, clock.today())
             db.session.commit()
-        return _render_survey(survey, form, has_answers=existing is not None)
+        return _render_survey(survey, form, has_answers=existing is not None, carried=bool(carried))
 
     key = key_for_write()
     form = build_form(survey.questions)
@@ -103,20 +127,23 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
 
     if result.outcome is Outcome.UNDER_18:
         # Rendered, not redirected, so that no URL or log line says a child answered.
-        return render_template("shopper/under_18.html", survey=survey)
+        return render_template("shopper/under_18.html", survey=survey, way_back=_way_back())
     response = redirect(url_for("shopper.thanks", slug=survey.slug), code=303)
     if result.outcome is Outcome.SAVED and key is None:
         remember(response, new_key)
     return response
 
 
-def _render_survey(survey: Survey, form: SurveyForm, *, has_answers: bool) -> str:
+def _render_survey(
+    survey: Survey, form: SurveyForm, *, has_answers: bool, carried: bool = False
+) -> str:
     return render_template(
         "shopper/survey.html",
         survey=survey,
         form=form,
         action_form=ActionForm(),
         has_answers=has_answers,
+        carried=carried,
         questions=QUESTIONS,
         prefer_not=reference.PREFER_NOT_TO_SAY,
     )
@@ -135,9 +162,26 @@ def thanks(slug: str) -> str:
         "shopper/thanks.html",
         survey=survey,
         summary=_summary(response) if response else None,
+        next_survey=answer_service.next_survey(
+            db.session, respondent_hash, clock.today(), after=survey
+        ),
+        way_back=_way_back(),
         # Signed-in shoppers are offered personalisation (or see what they agreed to).
         **(offer.after_survey() if response else {}),
     )
+
+
+def _shop() -> str | None:
+    """The shop's address: ``SHOP_URL``, else the stand-in ``/demo`` when it is on."""
+    if shop_url := current_app.config["SHOP_URL"]:
+        return str(shop_url)
+    return url_for("demo.shop") if current_app.config["DEMO"] else None
+
+
+def _way_back() -> tuple[str, str]:
+    """(address, words) of the link back: the shop when known, else the list of surveys."""
+    shop = _shop()
+    return (shop, "Back to the shop") if shop else (url_for("shopper.index"), "See all surveys")
 
 
 @bp.post("/surveys/<slug>/not-now")
@@ -163,7 +207,10 @@ def not_now(slug: str) -> Response:
 def dismissed(slug: str) -> str:
     survey = _survey_or_404(slug)
     return render_template(
-        "shopper/not_now.html", survey=survey, days=current_app.config["NOT_NOW_DAYS"]
+        "shopper/not_now.html",
+        survey=survey,
+        days=current_app.config["NOT_NOW_DAYS"],
+        way_back=_way_back(),
     )
 
 

@@ -25,6 +25,10 @@ class SurveyPage:
     def has_show_lgas_button(self) -> bool:
         return self.page.locator("button[data-refresh]").count() == 1
 
+    def question_top(self, field_id: str) -> float:
+        """Where the legend of a field's question is, in CSS pixels from the window's top."""
+        return self.page.locator(f"fieldset:has(#{field_id}) legend").bounding_box()["y"]
+
     def lga_names(self) -> list[str]:
         return self.page.locator("#lga option").all_inner_texts()
 

@@ -48,6 +48,24 @@ def test_without_javascript_show_its_lgas_reloads_the_form_with_that_states_lgas
     assert (row.state_code, row.lga_code) == ("NG-BY", "NG-BY-08")
 
 
+def test_without_javascript_show_its_lgas_comes_back_at_the_lga_question_with_focus_there(
+    page_without_js, live_server
+):
+    page = page_without_js
+    survey = SurveyPage(page, live_server, "about-you").open()
+    survey.choose_state("Kano")
+    survey.show_lgas()
+    assert page.url.endswith("/surveys/about-you#lga")
+    expect(page.locator("#lga")).to_be_focused()
+    assert page.evaluate("window.scrollY") > 0  # not back at the top of the page
+    assert 0 <= survey.question_top("lga") < 120  # the question's legend is in view, near the top
+    assert len(survey.lga_names()) == 44 + 2  # Kano's
+    survey.choose_lga("Dala")
+    survey.send()
+    expect(page.locator("h1")).to_have_text("Thank you")
+    assert "#" not in page.url
+
+
 def test_a_mismatched_lga_shows_an_error_summary_that_links_to_the_field(
     page_without_js, live_server, stored_responses
 ):

@@ -52,6 +52,9 @@ class Held:
     updated_on: date
     #: The settle's bookkeeping: the clear row this came from.
     row_id: uuid.UUID | None = None
+    #: The number of the entry that last saved these answers (0: the clear row): orders a
+    #: browser's answers of one day, which carry the day only.
+    seq: int = 0
 
 
 @dataclass(slots=True)
@@ -130,9 +133,12 @@ def apply(state: BrowserState, entry: Entry) -> None:
         answers = {name: change["a"].get(name) for name in ANSWER_COLUMNS}
         held = state.responses.get(survey_id)
         if held is None:
-            state.responses[survey_id] = Held(survey_id, change["slug"], answers, day, day)
+            state.responses[survey_id] = Held(
+                survey_id, change["slug"], answers, day, day, seq=entry.seq
+            )
         else:
             held.answers, held.updated_on, held.slug = answers, day, change["slug"]
+            held.seq = entry.seq
     if payload["xa"]:
         state.dismissals.clear()
     for key, until in payload["x"].items():

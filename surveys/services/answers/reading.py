@@ -34,6 +34,7 @@ from sqlalchemy.sql.expression import CompoundSelect
 
 from surveys.models import ANSWER_COLUMNS, Dismissal, Response, Survey
 from surveys.models.answers import JournalEntry
+from surveys.reference import PREFER_NOT_TO_SAY
 from surveys.services.answers import journal
 from surveys.services.answers.journal import Answers, BrowserState, Entry, Held
 from surveys.services.answers.sealing import Sealer
@@ -213,6 +214,43 @@ def offered_surveys(session: Session, respondent_hash: str | None, today: date) 
         return surveys
     hidden = dismissed(session, respondent_hash, today)
     return [s for s in surveys if s.id not in hidden]
+
+
+def latest_answers(session: Session, respondent_hash: str, keys: Sequence[str]) -> Answers:
+    """This browser's most recent real answer to each question in ``keys``, across all its
+    surveys, to start a new survey's form with (skipped and "Prefer not to say" are not
+    carried over). An LGA only comes with the state it was given with, so never disagrees
+    with it. Only this browser's own answers: the clear rows of its hash and its entries."""
+    held = browser_state(session, respondent_hash).responses.values()
+    newest_first = sorted(held, key=lambda h: (h.updated_on, h.seq), reverse=True)
+    found: Answers = {}
+    for response in newest_first:
+        for key in keys:
+            code = response.answers.get(key)
+            if key in found or key == "lga" or code in (None, PREFER_NOT_TO_SAY):
+                continue
+            found[key] = code
+            lga = response.answers.get("lga")
+            if key == "state" and "lga" in keys and lga not in (None, PREFER_NOT_TO_SAY):
+                found["lga"] = lga
+    return found
+
+
+def next_survey(
+    session: Session, respondent_hash: str | None, today: date, *, after: Survey
+) -> Survey | None:
+    """The survey to offer once ``after`` is answered: the first open one (by title) that
+    this browser has neither answered nor said "Not now" to, if any."""
+    surveys = [
+        s
+        for s in session.scalars(select(Survey).order_by(Survey.title))
+        if s.is_open(today) and s.id != after.id
+    ]
+    if respondent_hash is None or not surveys:
+        return surveys[0] if surveys else None
+    state = browser_state(session, respondent_hash)
+    put_off = {survey_id for survey_id, until in state.dismissals.items() if until > today}
+    return next((s for s in surveys if s.id not in state.responses and s.id not in put_off), None)
 
 
 def open_survey(session: Session, slug: str, today: date) -> Survey | None:
