@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -23,7 +24,7 @@ from flask import (
 )
 
 from surveys import clock
-from surveys.account import bp
+from surveys.account import bp, offer
 from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session, signed_in_subject
 from surveys.extensions import db
@@ -86,7 +87,11 @@ READS_SHOWN = 50
 
 
 def _render_me(
-    status: int = 200, *, offer: ConsentForm | None = None, error: str | None = None
+    status: int = 200,
+    *,
+    offer: ConsentForm | None = None,
+    offer_error: str | None = None,
+    error: str | None = None,
 ) -> tuple[str, int]:
     subject = signed_in_subject()
     data = my_data.gather(
@@ -108,6 +113,7 @@ def _render_me(
         change_form=ConsentForm(formdata=None),
         action_form=ActionForm(),
         error=error,
+        offer_error=offer_error,
         notice=NOTICES.get(request.args.get("done", "")),
     )
     return page, status
@@ -133,13 +139,44 @@ def me() -> tuple[str, int]:
 
 @bp.post("/me/consent")
 def give_consent() -> Response | tuple[str, int]:
-    """The offer's "Yes" (with the ticked attributes) or "No thanks"."""
+    """The offer on "My survey data": "Yes" (with the ticked attributes) or "No thanks"."""
+
+    def again(form: ConsentForm, error: str) -> tuple[str, int]:
+        return _render_me(400, offer=form, offer_error=error)
+
+    return _answer_offer(consent_service.METHOD_PRIVACY_PAGE, again, offered=None)
+
+
+@bp.post("/surveys/<slug>/thanks")
+def consent_after_survey(slug: str) -> Response | tuple[str, int]:
+    """The offer on a survey's thank-you page, sent back to that page's own address.
+
+    A refusal re-shows the thank-you page with the error at the top of the offer, and a
+    consent given here is recorded as given after a survey.
+    """
+    from surveys.shopper.views import thanks  # the shopper blueprint imports this package
+
+    def again(form: ConsentForm, error: str) -> tuple[str, int]:
+        return thanks(slug, offer_form=form, offer_error=error), 400
+
+    return _answer_offer(consent_service.METHOD_AFTER_SURVEY, again, offered=offer.answered_here)
+
+
+def _answer_offer(
+    method: str,
+    again: Callable[[ConsentForm, str], tuple[str, int]],
+    offered: Callable[[], list[str]] | None,
+) -> Response | tuple[str, int]:
+    """Record "Yes" or "No thanks" to an offer; ``again`` re-shows the offer with an error.
+
+    ``offered`` gives the only attributes the offer listed (None: all of them).
+    """
     form = ConsentForm()
     if not form.validate_on_submit():
         abort(400)
     subject = _subject_or_stop()
-    method, answer = form.method(), request.form.get("answer")
-    if method is None or answer not in {"yes", "no"}:
+    answer = request.form.get("answer")
+    if answer not in {"yes", "no"}:
         abort(400)
     if answer == "no":
         signed_in = current_session()
@@ -150,14 +187,14 @@ def give_consent() -> Response | tuple[str, int]:
 
     key = respondent_cookie.key_for_write()
     new_key = key or respondents.new_key()
+    chosen = form.attributes.data or []
     try:
-        consent_service.give(
-            db.session, subject, form.attributes.data or [], method, new_key, _cipher(),
-            clock.now(),
-        )  # fmt: skip
+        if offered is not None:
+            chosen = consent_service.check_offered(chosen, offered())
+        consent_service.give(db.session, subject, chosen, method, new_key, _cipher(), clock.now())
     except ConsentError as error:
         db.session.rollback()
-        return _render_me(400, offer=form, error=str(error))
+        return again(form, str(error))
     db.session.commit()
     log.info("consent given", extra={"fields": {"method": method}})
     response = _done("given")
@@ -183,7 +220,8 @@ def change_consent() -> Response | tuple[str, int]:
         )
     except ConsentError as error:
         db.session.rollback()
-        return _render_me(400, error=str(error))
+        # Without an active consent the page shows the offer, not the change form.
+        return _render_me(400, error=str(error), offer_error=str(error))
     db.session.commit()
     log.info("consent changed")
     return _done("changed")

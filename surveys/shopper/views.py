@@ -18,6 +18,7 @@ from flask import (
 
 from surveys import clock, reference
 from surveys.account import offer
+from surveys.account.forms import ConsentForm
 from surveys.extensions import db, limiter
 from surveys.models import Survey
 from surveys.questions import QUESTIONS, label_for
@@ -123,7 +124,8 @@ def _render_survey(survey: Survey, form: SurveyForm, *, has_answers: bool) -> st
 
 
 @bp.get("/surveys/<slug>/thanks")
-def thanks(slug: str) -> str:
+def thanks(slug: str, offer_form: ConsentForm | None = None, offer_error: str | None = None) -> str:
+    """The thank-you page; ``offer_form`` and ``offer_error`` re-show a refused consent offer."""
     survey = _survey_or_404(slug)
     respondent_hash = current_hash_or_none()
     response = (
@@ -136,7 +138,7 @@ def thanks(slug: str) -> str:
         survey=survey,
         summary=_summary(response) if response else None,
         # Signed-in shoppers are offered personalisation (or see what they agreed to).
-        **(offer.after_survey() if response else {}),
+        **(offer.after_survey(offer_form, offer_error) if response else {}),
     )
 
 

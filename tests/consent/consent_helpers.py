@@ -60,6 +60,11 @@ def csrf_token(page: TestResponse) -> str:
     return match.group(1)
 
 
+def offer_action(page: str) -> str:
+    """Where the offer on ``page`` is sent: a thank-you page's offer goes back to that page."""
+    return "/me/consent" if page == "/me" else page
+
+
 class Customer:
     """A shop customer's browser: signs in with the shop's token, answers, uses the forms."""
 
@@ -84,17 +89,15 @@ class Customer:
         cookie = self.client.get_cookie("signin")
         return cookie.value if cookie else None
 
-    def consent(
-        self, attributes: list[str], *, page: str = "/me", context: str = "account"
-    ) -> TestResponse:
+    def consent(self, attributes: list[str], *, page: str = "/me") -> TestResponse:
+        """Tick ``attributes`` in the offer on ``page`` (``/me`` or a thank-you page), "Yes"."""
         token = csrf_token(self.client.get(page))
-        data = {"csrf_token": token, "attributes": attributes, "context": context, "answer": "yes"}
-        return self.client.post("/me/consent", data=data)
+        data = {"csrf_token": token, "attributes": attributes, "answer": "yes"}
+        return self.client.post(offer_action(page), data=data)
 
-    def decline(self, page: str = "/me", context: str = "account") -> TestResponse:
+    def decline(self, page: str = "/me") -> TestResponse:
         token = csrf_token(self.client.get(page))
-        data = {"csrf_token": token, "context": context, "answer": "no"}
-        return self.client.post("/me/consent", data=data)
+        return self.client.post(offer_action(page), data={"csrf_token": token, "answer": "no"})
 
     def change(self, attributes: list[str]) -> TestResponse:
         token = csrf_token(self.client.get("/me"))

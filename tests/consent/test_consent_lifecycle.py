@@ -23,9 +23,7 @@ def test_full_lifecycle_sign_in_answer_consent_change_withdraw_keeping_answers(
     assert store.links() == [] and store.records() == []  # nothing linked before "Yes"
 
     before = store.answers_snapshot()
-    page = customer.consent(
-        ["state", "age_band"], page="/surveys/about-you/thanks", context="after-survey"
-    )
+    page = customer.consent(["state", "age_band"], page="/surveys/about-you/thanks")
     assert page.status_code == 303
     (given,) = store.records()
     assert given.subject == "cust-1001" and given.status == "given"
@@ -110,7 +108,7 @@ def test_the_respondent_key_in_the_link_is_encrypted_at_rest(app, customer, stor
 def test_no_thanks_links_nothing_and_the_offer_is_not_repeated_this_session(customer, store):
     customer.sign_in("cust-5")
     customer.submit("about-you", ABOUT_YOU)
-    page = customer.decline(page="/surveys/about-you/thanks", context="after-survey")
+    page = customer.decline(page="/surveys/about-you/thanks")
     assert page.status_code == 303
     assert "Nothing is linked" in customer.client.get(page.headers["Location"]).get_data(
         as_text=True
@@ -129,7 +127,7 @@ def test_no_thanks_ignores_boxes_ticked_before_it(customer, store):
     token = csrf_token(customer.client.get("/me"))
     customer.client.post(
         "/me/consent",
-        data={"csrf_token": token, "context": "account", "answer": "no", "attributes": ["state"]},
+        data={"csrf_token": token, "answer": "no", "attributes": ["state"]},
     )
     assert store.records() == [] and store.links() == []
 
@@ -196,17 +194,10 @@ def test_unknown_attributes_are_refused(customer, store, attributes):
     assert store.records() == []
 
 
-def test_a_made_up_context_or_answer_is_refused(customer, store):
+def test_a_made_up_answer_is_refused(customer, store):
     customer.sign_in("cust-12")
     token = csrf_token(customer.client.get("/me"))
-    bad_context = {
-        "csrf_token": token,
-        "context": "email",
-        "answer": "yes",
-        "attributes": ["state"],
-    }
-    assert customer.client.post("/me/consent", data=bad_context).status_code == 400
-    bad_answer = {**bad_context, "context": "account", "answer": "maybe"}
+    bad_answer = {"csrf_token": token, "answer": "maybe", "attributes": ["state"]}
     assert customer.client.post("/me/consent", data=bad_answer).status_code == 400
     token = csrf_token(customer.client.get("/me"))
     assert (
@@ -259,8 +250,9 @@ def post_without_token(customer, url, data):
 @pytest.mark.parametrize(
     ("url", "data"),
     [
-        ("/me/consent", {"context": "account", "answer": "yes", "attributes": ["state"]}),
-        ("/me/consent", {"context": "account", "answer": "no"}),
+        ("/me/consent", {"answer": "yes", "attributes": ["state"]}),
+        ("/me/consent", {"answer": "no"}),
+        ("/surveys/about-you/thanks", {"answer": "yes", "attributes": ["state"]}),
         ("/me/consent/change", {"attributes": ["gender"]}),
         ("/me/consent/withdraw", {"answers": "delete"}),
         ("/me/delete", {}),
@@ -285,7 +277,8 @@ def test_every_consent_form_refuses_a_post_without_its_csrf_token(customer, stor
 @pytest.mark.parametrize(
     ("url", "data"),
     [
-        ("/me/consent", {"context": "account", "answer": "yes", "attributes": ["state"]}),
+        ("/me/consent", {"answer": "yes", "attributes": ["state"]}),
+        ("/surveys/about-you/thanks", {"answer": "yes", "attributes": ["state"]}),
         ("/me/consent/change", {"attributes": ["gender"]}),
         ("/me/consent/withdraw", {"answers": "keep"}),
     ],
@@ -301,9 +294,7 @@ def test_consent_forms_need_a_signed_in_shopper(shopper, store, url, data):
 def test_each_consent_has_a_receipt_with_the_consent_receipt_fields(app, customer, store):
     customer.sign_in("cust-17")
     customer.submit("about-you", ABOUT_YOU)
-    customer.consent(
-        ["state", "income_band"], page="/surveys/about-you/thanks", context="after-survey"
-    )
+    customer.consent(["state", "income_band"], page="/surveys/about-you/thanks")
     customer.withdraw("keep")
     given, withdrawn = store.records()
     me = customer.me()
@@ -462,7 +453,7 @@ def test_consent_logs_say_what_happened_but_never_who_or_which_answers(app, cust
     caplog.set_level(logging.INFO, logger="surveys")
     customer.sign_in("cust-secret-subject")
     customer.submit("about-you", ABOUT_YOU)
-    customer.consent(["state", "gender"], page="/surveys/about-you/thanks", context="after-survey")
+    customer.consent(["state", "gender"], page="/surveys/about-you/thanks")
     customer.change(["gender"])
     customer.withdraw("delete")
     customer.client.get("/me/export.json")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pages import ATTRIBUTE_LABELS, ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
+from pages import ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
 
 pytestmark = pytest.mark.browser
 
@@ -16,16 +16,18 @@ def answer_about_you(page) -> None:  # type: ignore[no-untyped-def]
     survey.send()
 
 
-def test_the_offer_after_a_survey_is_unticked_with_yes_and_no_equally_prominent(
+def test_the_offer_after_a_survey_lists_the_answers_unticked_with_yes_and_no_equally_prominent(
     page, csp_violations
 ):
     DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
     answer_about_you(page)
     offer = ConsentOffer(page)
     assert offer.form.is_visible()
-    assert offer.checkboxes().count() == len(ATTRIBUTE_LABELS)
-    for attribute in ATTRIBUTE_LABELS:
+    answered = ["state", "lga", "age_band", "gender"]  # the income band was skipped
+    assert offer.checkboxes().count() == len(answered)
+    for attribute in answered:
         assert not offer.checkbox(attribute).is_checked()
+    assert offer.checkbox("income_band").count() == 0
     assert offer.yes.is_visible() and offer.no.is_visible()
     assert looks(offer.yes) == looks(offer.no)
     yes_box, no_box = offer.yes.bounding_box(), offer.no.bounding_box()
@@ -86,14 +88,49 @@ def test_no_thanks_links_nothing(page):
     assert "You have not made a choice about personalisation yet" in text
 
 
-def test_yes_with_nothing_ticked_explains_and_links_nothing(page):
-    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
-    answer_about_you(page)
-    offer = ConsentOffer(page)
-    offer.yes.click()
-    page.wait_for_load_state()
-    assert page.get_by_role("alert").inner_text().startswith("Tick at least one answer")
-    assert "You have not made a choice about personalisation yet" in MyDataPage(page).text()
+def in_view_and_focused(page, selector: str) -> dict:  # type: ignore[no-untyped-def]
+    """Where ``selector`` is against the viewport, and whether it has the focus."""
+    return page.locator(selector).evaluate(
+        """element => {
+            const box = element.getBoundingClientRect();
+            return {top: box.top, bottom: box.bottom, height: window.innerHeight,
+                    focused: document.activeElement === element};
+        }"""
+    )
+
+
+@pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
+def test_yes_with_nothing_ticked_shows_the_error_on_the_thank_you_page_in_view_and_focused(
+    browser, live_server, java_script
+):
+    """On a phone, with or without JavaScript: the error is where the shopper pressed."""
+    context = browser.new_context(
+        base_url=live_server,
+        java_script_enabled=java_script,
+        viewport={"width": 390, "height": 844},
+    )
+    page = context.new_page()
+    try:
+        DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+        survey = SurveyPage(page, "about-you").open()
+        page.select_option("#state", label="Lagos")  # no LGA: it works without JavaScript
+        survey.choose("25–34")
+        survey.send()
+        offer = ConsentOffer(page)
+        offer.checkbox("state").wait_for()
+        offer.yes.click()
+        page.wait_for_url("**/surveys/about-you/thanks#consent-error")
+        assert page.get_by_role("heading", name="Thank you").is_visible()
+        summary = page.locator("#consent-error")
+        assert "Tick at least one answer" in summary.inner_text()
+        where = in_view_and_focused(page, "#consent-error")
+        assert where["focused"], "the error summary has the focus"
+        assert 0 <= where["top"] and where["bottom"] <= where["height"], where
+        assert (
+            "You have not made a choice about personalisation yet" in MyDataPage(page).open().text()
+        )
+    finally:
+        context.close()
 
 
 def test_the_demo_sign_in_keeps_the_subject_out_of_every_cookie(page):
