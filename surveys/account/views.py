@@ -228,14 +228,34 @@ def change_consent() -> Response | tuple[str, int]:
 
 
 @bp.post("/me/consent/withdraw")
-def withdraw_consent() -> Response:
-    """One click: the link goes now; the button pressed says what happens to the answers."""
+def withdraw_consent() -> Response | str:
+    """The link goes now; the button pressed says what happens to the answers.
+
+    Keeping them as anonymous statistics takes one press; deleting them, which cannot be
+    undone, asks again on a page of its own ("Yes" or "Cancel", no JavaScript needed).
+    """
     if not ActionForm().validate_on_submit():
         abort(400)
     subject = _subject_or_stop()
     choice = request.form.get("answers")
     if choice not in {"keep", "delete"}:
         abort(400)
+    confirmed = request.form.get("confirm")
+    if choice == "delete" and confirmed != "yes":
+        if confirmed == "no":
+            return redirect(url_for("account.me", _anchor="personalisation"), code=303)
+        return _confirm(
+            "Withdraw and delete your answers?",
+            [
+                "The link between your answers and your shop account is removed at once.",
+                "Your answers are deleted: nothing we show or share uses them from now on, and "
+                "they leave our database files tonight.",
+                "The record of your consent choices is kept as proof, without any answers.",
+            ],
+            url_for("account.withdraw_consent"),
+            ("answers", "delete"),
+            "Yes, withdraw and delete my answers",
+        )
     record = consent_service.withdraw(
         db.session,
         subject,
@@ -249,6 +269,25 @@ def withdraw_consent() -> Response:
         return _done("nothing-to-withdraw")
     log.info("consent withdrawn", extra={"fields": {"answers": record.answers_after}})
     return _done("withdrawn-deleted" if choice == "delete" else "withdrawn-kept")
+
+
+def _confirm(
+    heading: str,
+    consequences: list[str],
+    action: str,
+    field: tuple[str, str] | None,
+    yes_label: str,
+) -> str:
+    """The second step before something that cannot be undone: nothing has changed yet."""
+    return render_template(
+        "account/confirm.html",
+        heading=heading,
+        consequences=consequences,
+        action=action,
+        field=field,
+        yes_label=yes_label,
+        action_form=ActionForm(),
+    )
 
 
 def _json_download(document: dict[str, Any], filename: str) -> Response:
@@ -281,13 +320,34 @@ def export() -> Response:
 
 
 @bp.post("/me/delete")
-def delete_everything() -> Response:
+def delete_everything() -> Response | str:
+    """ "Delete everything" asks again on a page of its own; only "Yes" there deletes."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    confirmed = request.form.get("confirm")
+    if confirmed == "no":
+        return redirect(url_for("account.me", _anchor="delete"), code=303)
+    subject = signed_in_subject()
+    if confirmed != "yes":
+        consequences = ["Your answers from this browser are deleted."]
+        if subject is not None:
+            consequences += [
+                "If you agreed to personalisation, that is withdrawn and the answers it "
+                "linked are deleted; the list of who read your profile is deleted.",
+                "The record of your consent choices is kept as proof, without any answers.",
+            ]
+        consequences.append("This browser's survey cookie is forgotten.")
+        return _confirm(
+            "Delete everything?",
+            consequences,
+            url_for("account.delete_everything"),
+            None,
+            "Yes, delete everything",
+        )
     key = respondent_cookie.key_for_write()
     my_data.delete_everything(
         db.session,
-        signed_in_subject(),
+        subject,
         respondents.respondent_hash(key) if key else None,
         _cipher(),
         clock.now(),

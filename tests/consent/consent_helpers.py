@@ -104,11 +104,22 @@ class Customer:
         data = {"csrf_token": token, "attributes": attributes}
         return self.client.post("/me/consent/change", data=data)
 
-    def withdraw(self, answers: str) -> TestResponse:
+    def withdraw(self, answers: str, confirm: str | None = "yes") -> TestResponse:
+        """Press a withdraw button; deleting the answers then asks again, and ``confirm``
+        answers that ("yes", "no", or None to stop at the question)."""
         token = csrf_token(self.client.get("/me"))
-        return self.client.post(
-            "/me/consent/withdraw", data={"csrf_token": token, "answers": answers}
-        )
+        data = {"csrf_token": token, "answers": answers}
+        if confirm is not None:
+            data["confirm"] = confirm
+        return self.client.post("/me/consent/withdraw", data=data)
+
+    def delete_everything(self, confirm: str | None = "yes") -> TestResponse:
+        """Press "Delete everything", then answer the question that follows (as above)."""
+        token = csrf_token(self.client.get("/me"))
+        data = {"csrf_token": token}
+        if confirm is not None:
+            data["confirm"] = confirm
+        return self.client.post("/me/delete", data=data)
 
     def me(self) -> str:
         return self.client.get("/me").get_data(as_text=True)

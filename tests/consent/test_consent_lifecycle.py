@@ -413,9 +413,7 @@ def test_delete_everything_removes_answers_link_and_reads_but_keeps_consent_proo
 
         profiles.record_read(db.session, "cust-22", "recommendations", ["state"], clock.now())
         db.session.commit()
-    page = customer.client.post(
-        "/me/delete", data={"csrf_token": csrf_token(customer.client.get("/me"))}
-    )
+    page = customer.delete_everything()
     assert page.status_code == 303
     assert store.responses() == [] and store.links() == [] and store.rows(ProfileRead) == []
     given, withdrawn = store.records()
@@ -432,7 +430,7 @@ def test_an_anonymous_browser_gets_the_same_page_for_what_its_key_holds(shopper,
     export = json.loads(shopper.client.get("/me/export.json").data)
     assert export["signed_in"] is False and len(export["answers_from_this_browser"]) == 1
     assert export["consent_receipts"] == []
-    shopper.post_action("/me", "/me/delete")
+    shopper.post_action("/me", "/me/delete", confirm="yes")
     assert stored_responses() == []
 
 

@@ -105,6 +105,10 @@ class MyDataPage:
     def withdraw_delete(self) -> Locator:
         return self.page.get_by_role("button", name="Withdraw and delete my answers")
 
+    @property
+    def delete_everything(self) -> Locator:
+        return self.page.get_by_role("button", name="Delete everything")
+
     def download(self, link: Locator) -> Any:
         with self.page.expect_download() as info:
             link.click()
@@ -117,6 +121,25 @@ class MyDataPage:
 
     def export(self) -> Any:
         return self.download(self.page.get_by_role("link", name="Download all of this as JSON"))
+
+
+class ConfirmPage:
+    """The second step before something that cannot be undone."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1)
+
+    @property
+    def yes(self) -> Locator:
+        return self.page.locator("button[name=confirm][value=yes]")
+
+    @property
+    def cancel(self) -> Locator:
+        return self.page.get_by_role("button", name="Cancel, keep everything")
 
 
 def looks(locator: Locator) -> dict[str, Any]:

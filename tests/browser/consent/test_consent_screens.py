@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pages import ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
+from pages import ConfirmPage, ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
 
 pytestmark = pytest.mark.browser
 
@@ -51,12 +51,11 @@ def test_yes_links_the_ticked_answers_and_the_receipt_downloads(page, csp_violat
     assert csp_violations == []
 
 
-def test_withdrawal_is_one_click_with_both_choices_alike_and_the_link_is_gone(page, csp_violations):
+def test_withdrawal_keeping_the_answers_is_one_click_and_the_link_is_gone(page, csp_violations):
     DemoShop(page).sign_in_as("Musa, a new customer in Kano")
     answer_about_you(page)
     ConsentOffer(page).accept("gender")
     me = MyDataPage(page)
-    assert looks(me.withdraw_keep) == looks(me.withdraw_delete)
     me.withdraw_keep.click()
     page.wait_for_url("**/me?done=withdrawn-kept*")
     text = me.text()
@@ -68,15 +67,63 @@ def test_withdrawal_is_one_click_with_both_choices_alike_and_the_link_is_gone(pa
     assert csp_violations == []
 
 
-def test_withdrawing_with_delete_removes_the_answers(page):
-    DemoShop(page).sign_in_as("Tolu, who has shopped for years")
+def test_deleting_buttons_look_dangerous_by_more_than_colour(page):
+    DemoShop(page).sign_in_as("Musa, a new customer in Kano")
     answer_about_you(page)
-    ConsentOffer(page).accept("state")
+    ConsentOffer(page).accept("gender")
     me = MyDataPage(page)
-    me.withdraw_delete.click()
-    page.wait_for_url("**/me?done=withdrawn-deleted*")
-    text = me.text()
-    assert "your answers are deleted" in text and "Ikeja" not in text
+    keep, delete = looks(me.withdraw_keep), looks(me.withdraw_delete)
+    assert delete["background"] != keep["background"]
+    assert delete["border"] != keep["border"]  # a heavier, darker edge, not only a colour
+    assert delete["fontWeight"] != keep["fontWeight"]
+    for button in (me.withdraw_delete, me.delete_everything):
+        assert button.inner_text().startswith("⚠")  # a sign, hidden from screen readers
+        assert "danger" in button.get_attribute("class").split()
+
+
+@pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
+def test_withdrawing_with_delete_asks_again_and_cancel_keeps_everything(
+    browser, live_server, java_script
+):
+    context = browser.new_context(base_url=live_server, java_script_enabled=java_script)
+    page = context.new_page()
+    try:
+        DemoShop(page).sign_in_as("Tolu, who has shopped for years")
+        survey = SurveyPage(page, "about-you").open()
+        page.select_option("#state", label="Lagos")
+        survey.choose("25–34")
+        survey.send()
+        ConsentOffer(page).accept("state")
+        me = MyDataPage(page)
+        me.withdraw_delete.click()
+        confirm = ConfirmPage(page)
+        assert confirm.heading.inner_text() == "Withdraw and delete your answers?"
+        yes, cancel = looks(confirm.yes), looks(confirm.cancel)
+        assert (yes["width"], yes["height"]) == (cancel["width"], cancel["height"])
+        confirm.cancel.click()
+        page.wait_for_url("**/me#personalisation")
+        assert "the shop may use: State" in me.text()
+
+        me.withdraw_delete.click()
+        ConfirmPage(page).yes.click()
+        page.wait_for_url("**/me?done=withdrawn-deleted*")
+        text = me.text()
+        assert "your answers are deleted" in text and "Lagos" not in text
+    finally:
+        context.close()
+
+
+def test_delete_everything_asks_again_first(page):
+    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+    answer_about_you(page)
+    me = MyDataPage(page).open()
+    me.delete_everything.click()
+    assert ConfirmPage(page).heading.inner_text() == "Delete everything?"
+    assert "Ikeja" in me.open().text()  # asking deleted nothing
+    me.delete_everything.click()
+    ConfirmPage(page).yes.click()
+    page.wait_for_url("**/me?done=deleted*")
+    assert "Ikeja" not in me.text()
 
 
 def test_no_thanks_links_nothing(page):
