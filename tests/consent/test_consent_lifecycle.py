@@ -372,7 +372,7 @@ def test_a_much_read_profile_lists_the_latest_reads_and_the_download_has_them_al
     me = customer.me()
     assert "The latest 50 of 60 reads." in me
     assert me.count("<td>recs</td>") == 50
-    assert (start + timedelta(minutes=59)).strftime("%H:%M") in me  # the newest is listed
+    assert clock.shown(start + timedelta(minutes=59), "short") in me  # the newest is listed
     assert len(customer.client.get("/me/export.json").json["profile_reads"]) == 60
 
 
