@@ -254,7 +254,7 @@ def withdraw_consent() -> Response | str:
             ],
             url_for("account.withdraw_consent"),
             ("answers", "delete"),
-            "Yes, withdraw and delete my answers",
+            "Yes, delete my answers",
         )
     record = consent_service.withdraw(
         db.session,

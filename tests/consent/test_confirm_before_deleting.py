@@ -58,7 +58,7 @@ def test_one_press_of_withdraw_and_delete_only_asks(customer, store):
     text = page.get_data(as_text=True)
     assert "Withdraw and delete your answers?" in text
     assert '<input type="hidden" name="answers" value="delete">' in text
-    assert "Yes, withdraw and delete my answers" in buttons_of(text)
+    assert "Yes, delete my answers" in buttons_of(text)
     assert len(store.links()) == 1 and len(store.responses()) == 1
     assert [record.status for record in store.records()] == ["given"]
 

@@ -35,7 +35,7 @@ def test_full_lifecycle_sign_in_answer_consent_change_withdraw_keeping_answers(
     assert store.answers_snapshot() == before  # the answers store learnt nothing
 
     me = customer.me()
-    assert "Lagos" in me and "shared for personalisation" in me
+    assert "Lagos" in me and "shared with the shop" in me
     assert "the shop may use: <strong>State, Age band</strong>" in me
 
     assert customer.change(["state", "lga", "gender"]).status_code == 303

@@ -114,9 +114,18 @@ class MyDataPage:
             link.click()
         return json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
 
+    def choices(self) -> Locator:
+        """The list of choices and receipts, opened (it is folded away at first)."""
+        choices = self.page.locator("#all-choices")
+        if not choices.evaluate("details => details.open"):
+            choices.locator("summary").click()
+        return choices
+
     def latest_receipt(self) -> Any:
+        """The newest receipt, from the list of choices."""
+        choices = self.choices()
         return self.download(
-            self.page.locator("table.history").first.get_by_role("link", name="Download").first
+            choices.locator("table.history").get_by_role("link", name="Download").first
         )
 
     def export(self) -> Any:
