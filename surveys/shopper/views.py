@@ -23,7 +23,7 @@ from surveys.extensions import db, limiter
 from surveys.models import Survey
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
-from surveys.services import funnel, respondents
+from surveys.services import funnel, respondents, retention
 from surveys.services.answers import Outcome
 from surveys.shopper import bp
 from surveys.shopper.forms import ActionForm, SurveyForm, build_form
@@ -52,11 +52,15 @@ def index() -> Response | str:
 
 @bp.get("/privacy")
 def privacy() -> str:
+    """The privacy notice (Nigeria Data Protection Act 2023). Who the controller is and how
+    long each thing is kept come from the configuration the code itself runs on."""
+    config = current_app.config
     return render_template(
         "shopper/privacy.html",
         questions=QUESTIONS.values(),
-        not_now_days=current_app.config["NOT_NOW_DAYS"],
-        backup_days=current_app.config["BACKUP_RETENTION_DAYS"],
+        controller=config["CONSENT_CONTROLLER"],
+        contact=config["CONSENT_CONTROLLER_CONTACT"],
+        periods=retention.Periods.from_config(config),
     )
 
 
