@@ -29,6 +29,7 @@ from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session, signed_in_subject
 from surveys.extensions import db
 from surveys.questions import QUESTIONS, label_for
+from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
 from surveys.services import my_data, respondents
 from surveys.services.consent import ConsentError, Controller, LinkCipher
@@ -155,6 +156,9 @@ def consent_after_survey(slug: str) -> Response | tuple[str, int]:
     consent given here is recorded as given after a survey.
     """
     from surveys.shopper.views import thanks  # the shopper blueprint imports this package
+
+    if answer_service.open_survey(db.session, slug, clock.today()) is None:
+        abort(404)
 
     def again(form: ConsentForm, error: str) -> tuple[str, int]:
         return thanks(slug, offer_form=form, offer_error=error), 400

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from consent_helpers import ABOUT_YOU
+from consent_helpers import ABOUT_YOU, csrf_token
 
 THANKS = "/surveys/about-you/thanks"
 
@@ -99,6 +99,18 @@ def test_an_answer_not_offered_cannot_be_shared_by_a_hand_made_post(customer, st
     page = customer.consent(["state", "gender"], page=THANKS)
     assert page.status_code == 400
     assert "Choose only from the answers listed" in page.get_data(as_text=True)
+    assert store.records() == [] and store.links() == []
+
+
+def test_an_offer_sent_to_the_thank_you_page_of_no_open_survey_is_not_found(customer, store):
+    customer.sign_in("cust-208")
+    customer.submit("about-you", ABOUT_YOU)
+    token = csrf_token(customer.client.get(THANKS))
+    page = customer.client.post(
+        "/surveys/no-such-survey/thanks",
+        data={"csrf_token": token, "answer": "yes", "attributes": ["state"]},
+    )
+    assert page.status_code == 404
     assert store.records() == [] and store.links() == []
 
 
