@@ -455,7 +455,8 @@ def main() -> None:
         [*flask, "clients", "create", "load-recommender"],
         env=env, cwd=ROOT, check=True, capture_output=True, text=True,
     )  # fmt: skip
-    token = re.search(r"^\s+(svy_\S+)$", made.stdout, re.M).group(1)  # profiles and changes
+    # profiles:read and changes:read; the token comes as a line to paste into a shell
+    token = re.search(r"^export TOKEN=(svy_\S+)$", made.stdout, re.M).group(1)
     # Synthetic answers are refused in production: seeded as development, on the same stores.
     subprocess.run(
         [*flask, "demo", "seed", "--responses", str(args.demo_responses), "--seed", "3"],

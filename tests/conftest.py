@@ -177,9 +177,9 @@ class Shopper:
         token = csrf_token(self.open(slug))
         return self.client.post(f"/surveys/{slug}", data={"csrf_token": token, **answers, **extra})
 
-    def post_action(self, page_url: str, action_url: str) -> TestResponse:
+    def post_action(self, page_url: str, action_url: str, **data: str) -> TestResponse:
         token = csrf_token(self.client.get(page_url))
-        return self.client.post(action_url, data={"csrf_token": token})
+        return self.client.post(action_url, data={"csrf_token": token, **data})
 
     def not_now(self, slug: str) -> TestResponse:
         return self.post_action(f"/surveys/{slug}", f"/surveys/{slug}/not-now")

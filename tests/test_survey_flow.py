@@ -183,7 +183,7 @@ def test_my_survey_data_lists_everything_from_this_browser_and_deletes_it_all(
     shopper.submit("where-you-shop", {"state": "NG-OY"})
     text = shopper.client.get("/me").get_data(as_text=True)
     assert "About you" in text and "Oyo" in text and "Ikeja" in text
-    page = shopper.post_action("/me", "/me/delete")
+    page = shopper.post_action("/me", "/me/delete", confirm="yes")
     assert page.status_code == 303
     assert stored_responses() == []
     assert "Deleted" in shopper.client.get(page.headers["Location"]).get_data(as_text=True)
@@ -201,7 +201,7 @@ def test_another_browser_cannot_see_or_delete_someone_elses_answers(
     stranger = make_shopper()
     assert "Ikeja" not in stranger.client.get("/me").get_data(as_text=True)
     assert "Ikeja" not in stranger.open("about-you").get_data(as_text=True)
-    stranger.post_action("/surveys/about-you", "/me/delete")
+    stranger.post_action("/surveys/about-you", "/me/delete", confirm="yes")
     assert len(stored_responses()) == 1
 
 

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectMultipleField
+from wtforms import SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 
 from surveys.questions import QUESTIONS
-from surveys.services.consent import METHOD_AFTER_SURVEY, METHOD_PRIVACY_PAGE
-
-#: Where a consent form was shown -> the method its consent records.
-CONTEXTS = {"after-survey": METHOD_AFTER_SURVEY, "account": METHOD_PRIVACY_PAGE}
 
 
 class ConsentForm(FlaskForm):
-    """The attributes to share; nothing is ticked unless the shopper ticked it."""
+    """The attributes to share; nothing is ticked unless the shopper ticked it.
+
+    Where it was shown (and so the method its consent records) is the address it is sent
+    to, not a field the page could get wrong.
+    """
 
     attributes = SelectMultipleField(
         choices=[SelectChoice(key, question.short_label) for key, question in QUESTIONS.items()],
         validate_choice=False,
     )
-    context = HiddenField()
-
-    def method(self) -> str | None:
-        return CONTEXTS.get(self.context.data or "")

@@ -11,11 +11,27 @@ from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session
 from surveys.extensions import db
 from surveys.questions import QUESTIONS
+from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
+from surveys.shopper.respondent import current_hash_or_none
 
 
-def after_survey() -> dict[str, Any]:
-    """Template values for the thank-you page: the offer, the active consent, or nothing."""
+def answered_here() -> list[str]:
+    """What this browser has really answered (skipped questions left out): all it can share."""
+    browser_hash = current_hash_or_none()
+    if browser_hash is None:
+        return []
+    return consent_service.answered_attributes(
+        answer_service.responses_of(db.session, browser_hash)
+    )
+
+
+def after_survey(form: ConsentForm | None = None, error: str | None = None) -> dict[str, Any]:
+    """Template values for the thank-you page: the offer, the active consent, or nothing.
+
+    ``form`` and ``error`` re-show an offer the shopper sent that could not be accepted, on
+    the same page, with what they ticked.
+    """
     signed_in = current_session()
     if signed_in is None:
         return {}
@@ -24,10 +40,13 @@ def after_survey() -> dict[str, Any]:
         return {"active_consent": active, "questions": QUESTIONS}
     if signed_in.declined_offer:
         return {}
+    offered = answered_here()
+    if not offered:
+        return {}
     return {
-        "consent_form": ConsentForm(),
-        "consent_context": "after-survey",
-        "questions": QUESTIONS,
+        "consent_form": form or ConsentForm(formdata=None),
+        "consent_error": error,
+        "questions": {key: QUESTIONS[key] for key in offered},
     }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import (
@@ -23,11 +24,12 @@ from flask import (
 )
 
 from surveys import clock
-from surveys.account import bp
+from surveys.account import bp, offer
 from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session, signed_in_subject
 from surveys.extensions import db
 from surveys.questions import QUESTIONS, label_for
+from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
 from surveys.services import my_data, respondents
 from surveys.services.consent import ConsentError, Controller, LinkCipher
@@ -86,7 +88,11 @@ READS_SHOWN = 50
 
 
 def _render_me(
-    status: int = 200, *, offer: ConsentForm | None = None, error: str | None = None
+    status: int = 200,
+    *,
+    offer: ConsentForm | None = None,
+    offer_error: str | None = None,
+    error: str | None = None,
 ) -> tuple[str, int]:
     subject = signed_in_subject()
     data = my_data.gather(
@@ -108,6 +114,7 @@ def _render_me(
         change_form=ConsentForm(formdata=None),
         action_form=ActionForm(),
         error=error,
+        offer_error=offer_error,
         notice=NOTICES.get(request.args.get("done", "")),
     )
     return page, status
@@ -133,13 +140,47 @@ def me() -> tuple[str, int]:
 
 @bp.post("/me/consent")
 def give_consent() -> Response | tuple[str, int]:
-    """The offer's "Yes" (with the ticked attributes) or "No thanks"."""
+    """The offer on "My survey data": "Yes" (with the ticked attributes) or "No thanks"."""
+
+    def again(form: ConsentForm, error: str) -> tuple[str, int]:
+        return _render_me(400, offer=form, offer_error=error)
+
+    return _answer_offer(consent_service.METHOD_PRIVACY_PAGE, again, offered=None)
+
+
+@bp.post("/surveys/<slug>/thanks")
+def consent_after_survey(slug: str) -> Response | tuple[str, int]:
+    """The offer on a survey's thank-you page, sent back to that page's own address.
+
+    A refusal re-shows the thank-you page with the error at the top of the offer, and a
+    consent given here is recorded as given after a survey.
+    """
+    from surveys.shopper.views import thanks  # the shopper blueprint imports this package
+
+    if answer_service.open_survey(db.session, slug, clock.today()) is None:
+        abort(404)
+
+    def again(form: ConsentForm, error: str) -> tuple[str, int]:
+        return thanks(slug, offer_form=form, offer_error=error), 400
+
+    return _answer_offer(consent_service.METHOD_AFTER_SURVEY, again, offered=offer.answered_here)
+
+
+def _answer_offer(
+    method: str,
+    again: Callable[[ConsentForm, str], tuple[str, int]],
+    offered: Callable[[], list[str]] | None,
+) -> Response | tuple[str, int]:
+    """Record "Yes" or "No thanks" to an offer; ``again`` re-shows the offer with an error.
+
+    ``offered`` gives the only attributes the offer listed (None: all of them).
+    """
     form = ConsentForm()
     if not form.validate_on_submit():
         abort(400)
     subject = _subject_or_stop()
-    method, answer = form.method(), request.form.get("answer")
-    if method is None or answer not in {"yes", "no"}:
+    answer = request.form.get("answer")
+    if answer not in {"yes", "no"}:
         abort(400)
     if answer == "no":
         signed_in = current_session()
@@ -150,14 +191,14 @@ def give_consent() -> Response | tuple[str, int]:
 
     key = respondent_cookie.key_for_write()
     new_key = key or respondents.new_key()
+    chosen = form.attributes.data or []
     try:
-        consent_service.give(
-            db.session, subject, form.attributes.data or [], method, new_key, _cipher(),
-            clock.now(),
-        )  # fmt: skip
+        if offered is not None:
+            chosen = consent_service.check_offered(chosen, offered())
+        consent_service.give(db.session, subject, chosen, method, new_key, _cipher(), clock.now())
     except ConsentError as error:
         db.session.rollback()
-        return _render_me(400, offer=form, error=str(error))
+        return again(form, str(error))
     db.session.commit()
     log.info("consent given", extra={"fields": {"method": method}})
     response = _done("given")
@@ -183,21 +224,42 @@ def change_consent() -> Response | tuple[str, int]:
         )
     except ConsentError as error:
         db.session.rollback()
-        return _render_me(400, error=str(error))
+        # Without an active consent the page shows the offer, not the change form.
+        return _render_me(400, error=str(error), offer_error=str(error))
     db.session.commit()
     log.info("consent changed")
     return _done("changed")
 
 
 @bp.post("/me/consent/withdraw")
-def withdraw_consent() -> Response:
-    """One click: the link goes now; the button pressed says what happens to the answers."""
+def withdraw_consent() -> Response | str:
+    """The link goes now; the button pressed says what happens to the answers.
+
+    Keeping them as anonymous statistics takes one press; deleting them, which cannot be
+    undone, asks again on a page of its own ("Yes" or "Cancel", no JavaScript needed).
+    """
     if not ActionForm().validate_on_submit():
         abort(400)
     subject = _subject_or_stop()
     choice = request.form.get("answers")
     if choice not in {"keep", "delete"}:
         abort(400)
+    confirmed = request.form.get("confirm")
+    if choice == "delete" and confirmed != "yes":
+        if confirmed == "no":
+            return redirect(url_for("account.me", _anchor="personalisation"), code=303)
+        return _confirm(
+            "Withdraw and delete your answers?",
+            [
+                "The link between your answers and your shop account is removed at once.",
+                "Your answers are deleted: nothing we show or share uses them from now on, and "
+                "they leave our database files tonight.",
+                "The record of your consent choices is kept as proof, without any answers.",
+            ],
+            url_for("account.withdraw_consent"),
+            ("answers", "delete"),
+            "Yes, delete my answers",
+        )
     record = consent_service.withdraw(
         db.session,
         subject,
@@ -211,6 +273,25 @@ def withdraw_consent() -> Response:
         return _done("nothing-to-withdraw")
     log.info("consent withdrawn", extra={"fields": {"answers": record.answers_after}})
     return _done("withdrawn-deleted" if choice == "delete" else "withdrawn-kept")
+
+
+def _confirm(
+    heading: str,
+    consequences: list[str],
+    action: str,
+    field: tuple[str, str] | None,
+    yes_label: str,
+) -> str:
+    """The second step before something that cannot be undone: nothing has changed yet."""
+    return render_template(
+        "account/confirm.html",
+        heading=heading,
+        consequences=consequences,
+        action=action,
+        field=field,
+        yes_label=yes_label,
+        action_form=ActionForm(),
+    )
 
 
 def _json_download(document: dict[str, Any], filename: str) -> Response:
@@ -243,13 +324,34 @@ def export() -> Response:
 
 
 @bp.post("/me/delete")
-def delete_everything() -> Response:
+def delete_everything() -> Response | str:
+    """ "Delete everything" asks again on a page of its own; only "Yes" there deletes."""
     if not ActionForm().validate_on_submit():
         abort(400)
+    confirmed = request.form.get("confirm")
+    if confirmed == "no":
+        return redirect(url_for("account.me", _anchor="delete"), code=303)
+    subject = signed_in_subject()
+    if confirmed != "yes":
+        consequences = ["Your answers from this browser are deleted."]
+        if subject is not None:
+            consequences += [
+                "If you agreed to personalisation, that is withdrawn and the answers it "
+                "linked are deleted; the list of who read your profile is deleted.",
+                "The record of your consent choices is kept as proof, without any answers.",
+            ]
+        consequences.append("This browser's survey cookie is forgotten.")
+        return _confirm(
+            "Delete everything?",
+            consequences,
+            url_for("account.delete_everything"),
+            None,
+            "Yes, delete everything",
+        )
     key = respondent_cookie.key_for_write()
     my_data.delete_everything(
         db.session,
-        signed_in_subject(),
+        subject,
         respondents.respondent_hash(key) if key else None,
         _cipher(),
         clock.now(),

@@ -36,7 +36,8 @@ def settle_command(include_today: bool) -> None:
             db.session,
             clock.today(),
             sealer=journal.sealer(),
-            retention_days=config["ANSWER_RETENTION_DAYS"],
+            # As /privacy states it: both read it through retention.Periods.
+            retention_days=retention.Periods.from_config(config).answer_days,
             keep=keep,
             include_today=include_today,
         )

@@ -31,7 +31,14 @@ def _fail(error: ClientError) -> None:
     help="Repeat for several. Default: " + ", ".join(api_clients.DEFAULT_SCOPES) + ".",
 )
 @click.option("--webhook-url", help="Where to POST change events, signed (Standard Webhooks).")
-def create(name: str, scopes: tuple[str, ...], webhook_url: str | None) -> None:
+@click.option(
+    "--display-name",
+    help='What shoppers see as the reader of their profile, e.g. "Product recommendations". '
+    "Default: NAME.",
+)
+def create(
+    name: str, scopes: tuple[str, ...], webhook_url: str | None, display_name: str | None
+) -> None:
     """Create client NAME and print its bearer token (shown this once only)."""
     try:
         made = api_clients.create(
@@ -40,14 +47,16 @@ def create(name: str, scopes: tuple[str, ...], webhook_url: str | None) -> None:
             scopes or api_clients.DEFAULT_SCOPES,
             datetime.now(UTC),
             webhook_url=webhook_url,
+            display_name=display_name,
         )
     except ClientError as error:
         _fail(error)
         return
     db.session.commit()
     click.echo(f"Created client {name!r} with scopes: {made.client.scopes}")
-    click.echo("Its bearer token (shown once; only its hash is kept):")
-    click.echo(f"  {made.token}")
+    click.echo(f"Shoppers see it as: {made.client.display_name}")
+    click.echo("Its bearer token (shown once; only its hash is kept). To use it in this shell:")
+    click.echo(f"export TOKEN={made.token}")
     if made.webhook_secret:
         click.echo(f"Events will be POSTed to {webhook_url}, signed with this secret (shown once):")
         click.echo(f"  {made.webhook_secret}")
@@ -65,6 +74,7 @@ def list_clients() -> None:
         webhook = f" webhook={client.webhook_url}" if client.webhook_url else ""
         click.echo(
             f"{client.name:<24} {client.token_prefix}…  {state:<24} {client.scopes}{webhook}"
+            f"  shown as {client.display_name!r}"
         )
 
 

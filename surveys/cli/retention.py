@@ -23,9 +23,9 @@ def purge() -> None:
     "Not now"s are deleted by the nightly `flask answers settle`. Consent records are kept as
     proof. Safe to run again.
     """
-    config = current_app.config
-    read_days = config["PROFILE_READ_RETENTION_DAYS"]
-    failed_days = config["FAILED_WEBHOOK_RETENTION_DAYS"]
+    periods = retention.Periods.from_config(current_app.config)  # as /privacy states them
+    read_days = periods.profile_read_days
+    failed_days = periods.failed_webhook_days
     purged = retention.purge(
         db.session, clock.now(), read_log_days=read_days, failed_delivery_days=failed_days
     )
@@ -37,7 +37,7 @@ def purge() -> None:
         f"Webhook deliveries failed over {failed_days} days ago deleted: {purged.failed_deliveries}"
     )
     click.echo(
-        f"Anonymous answers unchanged for over {config['ANSWER_RETENTION_DAYS']} days and "
+        f"Anonymous answers unchanged for over {periods.answer_days} days and "
         "expired “Not now”s are deleted by the nightly `flask answers settle`."
     )
     click.echo("Consent records are kept as proof of what was agreed.")

@@ -52,8 +52,11 @@ class ApiClient(db.Model):  # type: ignore[name-defined]
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    #: Shown to shoppers in their access log, so it should say who is reading.
+    #: The operator's short name for it (``flask clients ...``, the API's logs, profile reads).
     name: Mapped[str] = mapped_column(String(64), unique=True)
+    #: What shoppers see on "My survey data" as the reader of their profile, e.g. "Product
+    #: recommendations"; the name unless the operator gives one.
+    display_name: Mapped[str] = mapped_column(String(100))
     #: SHA-256 (hex) of the bearer token.
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     #: The token's first characters, to recognise it in a list; too short to be used.

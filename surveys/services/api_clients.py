@@ -65,6 +65,21 @@ def check_name(name: str) -> str:
     return name
 
 
+#: The longest display name: it has to fit in a table cell on a phone.
+DISPLAY_NAME_LENGTH = 100
+
+
+def check_display_name(display_name: str) -> str:
+    """What shoppers will read: 1 to 100 printable characters, spaces trimmed."""
+    cleaned = " ".join(display_name.split())
+    if not cleaned or len(cleaned) > DISPLAY_NAME_LENGTH or not cleaned.isprintable():
+        raise ClientError(
+            f"A display name is 1 to {DISPLAY_NAME_LENGTH} printable characters that say to a "
+            "shopper who reads their profile (e.g. 'Product recommendations')."
+        )
+    return cleaned
+
+
 def check_scopes(scopes: Iterable[str]) -> list[str]:
     chosen = list(dict.fromkeys(scopes))
     unknown = [scope for scope in chosen if scope not in SCOPES]
@@ -102,9 +117,14 @@ def create(
     scopes: Iterable[str],
     now: datetime,
     webhook_url: str | None = None,
+    display_name: str | None = None,
 ) -> NewClient:
-    """Make a client and its token; :class:`ClientError` (and nothing written) if it cannot."""
+    """Make a client and its token; :class:`ClientError` (and nothing written) if it cannot.
+
+    ``display_name`` is what shoppers see as the reader of their profile (default: ``name``).
+    """
     check_name(name)
+    shown_as = check_display_name(display_name) if display_name is not None else name
     chosen = check_scopes(scopes)
     if webhook_url is not None:
         check_webhook_url(webhook_url)
@@ -116,6 +136,7 @@ def create(
     secret = new_webhook_secret() if webhook_url is not None else None
     client = ApiClient(
         name=name,
+        display_name=shown_as,
         token_hash=hash_token(token),
         token_prefix=token[:8],
         scopes=" ".join(chosen),
@@ -126,6 +147,12 @@ def create(
     session.add(client)
     session.flush()
     return NewClient(client, token, secret)
+
+
+def display_names(session: Session) -> dict[str, str]:
+    """Client name -> what shoppers see (revoked clients too: their past reads stay listed)."""
+    rows = session.execute(select(ApiClient.name, ApiClient.display_name))
+    return {name: display_name for name, display_name in rows}
 
 
 def all_clients(session: Session) -> list[ApiClient]:

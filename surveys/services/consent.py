@@ -29,6 +29,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from surveys import reference
 from surveys.models import (
     ConsentLink,
     ConsentRecord,
@@ -47,6 +48,11 @@ NOTICE_VERSION = "2026-11-v1"
 METHOD_AFTER_SURVEY = "web-form-after-survey"
 METHOD_PRIVACY_PAGE = "privacy-page"
 METHODS = (METHOD_AFTER_SURVEY, METHOD_PRIVACY_PAGE)
+#: Where each method's form is, in the shopper's words (receipts and "My survey data").
+METHOD_DESCRIPTIONS = {
+    METHOD_AFTER_SURVEY: "after a survey, on its thank-you page",
+    METHOD_PRIVACY_PAGE: "on the “My survey data” page",
+}
 KEPT_ANONYMOUS = "kept_anonymous"
 DELETED = "deleted"
 
@@ -116,6 +122,31 @@ def check_attributes(attributes: Iterable[str]) -> list[str]:
             "“State” as well to share it."
         )
     return [key for key in QUESTION_KEYS if key in chosen]
+
+
+def answered_attributes(responses: Iterable[Any]) -> list[str]:
+    """The question keys these responses really answer, in question order.
+
+    Skipped questions and "Prefer not to say" are left out: there is nothing in them to
+    share, so the offer after a survey does not ask about them.
+    """
+    answered = {
+        key
+        for response in responses
+        for key, code in response.answers().items()
+        if key in response.survey.questions
+        and code is not None
+        and code != reference.PREFER_NOT_TO_SAY
+    }
+    return [key for key in QUESTION_KEYS if key in answered]
+
+
+def check_offered(attributes: Iterable[str], offered: Iterable[str]) -> list[str]:
+    """:func:`check_attributes`, and every chosen key must be one the shopper was offered."""
+    chosen = check_attributes(attributes)
+    if set(chosen) - set(offered):
+        raise ConsentError("Choose only from the answers listed.")
+    return chosen
 
 
 def latest_record(session: Session, subject: str) -> ConsentRecord | None:
@@ -310,6 +341,7 @@ def receipt(record: ConsentRecord, controller: Controller) -> dict[str, Any]:
         "consentTimestamp": int(record.given_at.timestamp()),
         "consentTimestampISO": record.given_at.isoformat(),
         "collectionMethod": record.method,
+        "collectionMethodDescription": METHOD_DESCRIPTIONS.get(record.method, record.method),
         "consentReceiptID": str(record.receipt_id),
         "language": "en",
         "piiPrincipalId": record.subject,

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 from surveys.models import ConsentRecord, ProfileRead
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
+from surveys.services import api_clients, profiles
 from surveys.services import consent as consent_service
-from surveys.services import profiles
 from surveys.services.answers import CurrentResponse
 from surveys.services.consent import Controller, LinkCipher
 
@@ -36,6 +36,12 @@ class MyData:
     #: The newest profile reads (all of them unless ``gather`` was given a limit).
     reads: list[ProfileRead] = field(default_factory=list)
     reads_total: int = 0
+    #: API client name -> what shoppers see as the reader (``flask clients create
+    #: --display-name``); a name missing here is shown as it is.
+    reader_names: dict[str, str] = field(default_factory=dict)
+
+    def reader(self, client: str) -> str:
+        return self.reader_names.get(client, client)
 
 
 def gather(
@@ -60,6 +66,8 @@ def gather(
         if reads_limit is not None and len(data.reads) == reads_limit
         else len(data.reads)
     )
+    if data.reads:
+        data.reader_names = api_clients.display_names(session)
     linked_hash = consent_service.linked_respondent_hash(session, subject, cipher)
     if linked_hash is not None and linked_hash == browser_hash:
         data.browser_is_linked = True
@@ -111,6 +119,7 @@ def export(data: MyData, controller: Controller, now: datetime) -> dict[str, Any
         "profile_reads": [
             {
                 "client": read.client,
+                "client_display_name": data.reader(read.client),
                 "attributes": read.attributes,
                 "read_at": read.read_at.isoformat(),
             }

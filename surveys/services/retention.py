@@ -10,8 +10,10 @@ purged: they are the proof of what was agreed, and hold no answers.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -19,6 +21,40 @@ from sqlalchemy.orm import Session
 from surveys.models import ConsentLink, ProfileRead, WebhookDelivery
 from surveys.services import shop_tokens, shopper_sessions
 from surveys.services.consent import LinkCipher
+
+
+@dataclass(frozen=True, slots=True)
+class Periods:
+    """How long each kind of data is kept: read once from the configuration by the jobs
+    that delete it (``flask answers settle``, ``flask retention purge``) and by the privacy
+    notice that tells shoppers, so that the two cannot disagree."""
+
+    #: Anonymous answers not changed for longer are deleted at the nightly settle.
+    answer_days: int
+    #: Deleted answers are gone from every backup within this many days.
+    backup_days: int
+    #: "Who read my profile" entries older than this are deleted.
+    profile_read_days: int
+    #: Webhook deliveries given up on longer ago than this are deleted.
+    failed_webhook_days: int
+    #: "Not now" keeps a survey away from the browser this long, then is deleted.
+    not_now_days: int
+    #: The respondent cookie's lifetime in the browser.
+    cookie_days: int
+    #: A signed-in session ends this long after the shop hands the shopper over.
+    session_hours: int
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Periods:
+        return cls(
+            answer_days=config["ANSWER_RETENTION_DAYS"],
+            backup_days=config["BACKUP_RETENTION_DAYS"],
+            profile_read_days=config["PROFILE_READ_RETENTION_DAYS"],
+            failed_webhook_days=config["FAILED_WEBHOOK_RETENTION_DAYS"],
+            not_now_days=config["NOT_NOW_DAYS"],
+            cookie_days=config["RESPONDENT_COOKIE_DAYS"],
+            session_hours=config["SHOPPER_SESSION_HOURS"],
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,11 +18,12 @@ from flask import (
 
 from surveys import clock, reference
 from surveys.account import offer
+from surveys.account.forms import ConsentForm
 from surveys.extensions import db, limiter
 from surveys.models import Survey
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
-from surveys.services import funnel, respondents
+from surveys.services import funnel, respondents, retention
 from surveys.services.answers import Outcome
 from surveys.shopper import bp
 from surveys.shopper.forms import ActionForm, SurveyForm, build_form
@@ -66,11 +67,15 @@ def index() -> Response | str:
 
 @bp.get("/privacy")
 def privacy() -> str:
+    """The privacy notice (Nigeria Data Protection Act 2023). Who the controller is and how
+    long each thing is kept come from the configuration the code itself runs on."""
+    config = current_app.config
     return render_template(
         "shopper/privacy.html",
         questions=QUESTIONS.values(),
-        not_now_days=current_app.config["NOT_NOW_DAYS"],
-        backup_days=current_app.config["BACKUP_RETENTION_DAYS"],
+        controller=config["CONSENT_CONTROLLER"],
+        contact=config["CONSENT_CONTROLLER_CONTACT"],
+        periods=retention.Periods.from_config(config),
     )
 
 
@@ -150,7 +155,8 @@ def _render_survey(
 
 
 @bp.get("/surveys/<slug>/thanks")
-def thanks(slug: str) -> str:
+def thanks(slug: str, offer_form: ConsentForm | None = None, offer_error: str | None = None) -> str:
+    """The thank-you page; ``offer_form`` and ``offer_error`` re-show a refused consent offer."""
     survey = _survey_or_404(slug)
     respondent_hash = current_hash_or_none()
     response = (
@@ -167,7 +173,7 @@ def thanks(slug: str) -> str:
         ),
         way_back=_way_back(),
         # Signed-in shoppers are offered personalisation (or see what they agreed to).
-        **(offer.after_survey() if response else {}),
+        **(offer.after_survey(offer_form, offer_error) if response else {}),
     )
 
 

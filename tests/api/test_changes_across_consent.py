@@ -68,7 +68,10 @@ def test_a_signed_out_under_18_answer_deletes_linked_answers_and_says_so(api, co
 def test_deleting_everything_withdraws_with_an_event(consenting, feed):
     customer = consenting("cust-1", ["state"])
     token = csrf_token(customer.client.get("/me"))
-    assert customer.client.post("/me/delete", data={"csrf_token": token}).status_code == 303
+    assert (
+        customer.client.post("/me/delete", data={"csrf_token": token, "confirm": "yes"}).status_code
+        == 303
+    )
     assert feed()[-1] == ("cust-1", WITHDRAWN)
 
 

@@ -8,7 +8,8 @@ from surveys.extensions import db
 from surveys.models import ApiClient
 from surveys.services.api_clients import hash_token
 
-TOKEN_LINE = re.compile(r"^\s+(svy_[A-Za-z0-9_-]{43})$", re.MULTILINE)
+#: The token is printed as a line to paste into a shell, as the docs' examples use it.
+TOKEN_LINE = re.compile(r"^export TOKEN=(svy_[A-Za-z0-9_-]{43})$", re.MULTILINE)
 SECRET_LINE = re.compile(r"^\s+(whsec_[A-Za-z0-9+/]{43}=)$", re.MULTILINE)
 
 
@@ -29,6 +30,34 @@ def test_create_prints_a_token_once_and_keeps_only_its_hash(app, runner):
     assert token not in repr(vars(client))
     assert client.scopes == "profiles:read changes:read"
     assert client.webhook_url is None and client.webhook_secret is None
+    assert client.display_name == "recommender"  # shoppers see the name unless told otherwise
+
+
+def test_create_with_a_display_name_keeps_it_for_shoppers(app, runner):
+    result = runner.invoke(
+        args=["clients", "create", "reco", "--display-name", "  Product   recommendations "]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Shoppers see it as: Product recommendations" in result.output
+    [client] = _stored(app)
+    assert client.name == "reco" and client.display_name == "Product recommendations"
+    assert "shown as 'Product recommendations'" in runner.invoke(args=["clients", "list"]).output
+
+
+def test_the_printed_export_line_sets_a_token_the_api_accepts(app, runner, tmp_path):
+    import subprocess
+
+    result = runner.invoke(args=["clients", "create", "recommender"])
+    line = next(line for line in result.output.splitlines() if line.startswith("export "))
+    # Pasted into a shell, the line sets $TOKEN to the token, nothing more or less.
+    shell = subprocess.run(
+        ["/bin/sh", "-c", f'{line}\nprintf %s "$TOKEN"'],  # noqa: S603
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    token = shell.stdout
+    caller = app.test_client()
+    page = caller.get("/api/v1/changes", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code == 200, page.get_data(as_text=True)
 
 
 def test_create_with_one_scope_gives_only_that_scope(app, runner):
@@ -57,6 +86,9 @@ def test_bad_client_requests_are_refused_with_a_reason_and_write_nothing(app, ru
         ("rec", "--scope", "profiles:read", "--webhook-url", "https://example.org/h"): (
             "needs the 'changes:read' scope"
         ),
+        ("rec", "--display-name", "   "): "A display name is 1 to 100",
+        ("rec", "--display-name", "x" * 101): "A display name is 1 to 100",
+        ("rec", "--display-name", "Reco\x1b[31m"): "printable",
     }
     for args, reason in cases.items():
         result = runner.invoke(args=["clients", "create", *args])

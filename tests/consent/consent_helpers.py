@@ -60,6 +60,11 @@ def csrf_token(page: TestResponse) -> str:
     return match.group(1)
 
 
+def offer_action(page: str) -> str:
+    """Where the offer on ``page`` is sent: a thank-you page's offer goes back to that page."""
+    return "/me/consent" if page == "/me" else page
+
+
 class Customer:
     """A shop customer's browser: signs in with the shop's token, answers, uses the forms."""
 
@@ -84,28 +89,37 @@ class Customer:
         cookie = self.client.get_cookie("signin")
         return cookie.value if cookie else None
 
-    def consent(
-        self, attributes: list[str], *, page: str = "/me", context: str = "account"
-    ) -> TestResponse:
+    def consent(self, attributes: list[str], *, page: str = "/me") -> TestResponse:
+        """Tick ``attributes`` in the offer on ``page`` (``/me`` or a thank-you page), "Yes"."""
         token = csrf_token(self.client.get(page))
-        data = {"csrf_token": token, "attributes": attributes, "context": context, "answer": "yes"}
-        return self.client.post("/me/consent", data=data)
+        data = {"csrf_token": token, "attributes": attributes, "answer": "yes"}
+        return self.client.post(offer_action(page), data=data)
 
-    def decline(self, page: str = "/me", context: str = "account") -> TestResponse:
+    def decline(self, page: str = "/me") -> TestResponse:
         token = csrf_token(self.client.get(page))
-        data = {"csrf_token": token, "context": context, "answer": "no"}
-        return self.client.post("/me/consent", data=data)
+        return self.client.post(offer_action(page), data={"csrf_token": token, "answer": "no"})
 
     def change(self, attributes: list[str]) -> TestResponse:
         token = csrf_token(self.client.get("/me"))
         data = {"csrf_token": token, "attributes": attributes}
         return self.client.post("/me/consent/change", data=data)
 
-    def withdraw(self, answers: str) -> TestResponse:
+    def withdraw(self, answers: str, confirm: str | None = "yes") -> TestResponse:
+        """Press a withdraw button; deleting the answers then asks again, and ``confirm``
+        answers that ("yes", "no", or None to stop at the question)."""
         token = csrf_token(self.client.get("/me"))
-        return self.client.post(
-            "/me/consent/withdraw", data={"csrf_token": token, "answers": answers}
-        )
+        data = {"csrf_token": token, "answers": answers}
+        if confirm is not None:
+            data["confirm"] = confirm
+        return self.client.post("/me/consent/withdraw", data=data)
+
+    def delete_everything(self, confirm: str | None = "yes") -> TestResponse:
+        """Press "Delete everything", then answer the question that follows (as above)."""
+        token = csrf_token(self.client.get("/me"))
+        data = {"csrf_token": token}
+        if confirm is not None:
+            data["confirm"] = confirm
+        return self.client.post("/me/delete", data=data)
 
     def me(self) -> str:
         return self.client.get("/me").get_data(as_text=True)

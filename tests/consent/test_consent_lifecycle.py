@@ -23,9 +23,7 @@ def test_full_lifecycle_sign_in_answer_consent_change_withdraw_keeping_answers(
     assert store.links() == [] and store.records() == []  # nothing linked before "Yes"
 
     before = store.answers_snapshot()
-    page = customer.consent(
-        ["state", "age_band"], page="/surveys/about-you/thanks", context="after-survey"
-    )
+    page = customer.consent(["state", "age_band"], page="/surveys/about-you/thanks")
     assert page.status_code == 303
     (given,) = store.records()
     assert given.subject == "cust-1001" and given.status == "given"
@@ -37,7 +35,7 @@ def test_full_lifecycle_sign_in_answer_consent_change_withdraw_keeping_answers(
     assert store.answers_snapshot() == before  # the answers store learnt nothing
 
     me = customer.me()
-    assert "Lagos" in me and "shared for personalisation" in me
+    assert "Lagos" in me and "shared with the shop" in me
     assert "the shop may use: <strong>State, Age band</strong>" in me
 
     assert customer.change(["state", "lga", "gender"]).status_code == 303
@@ -110,7 +108,7 @@ def test_the_respondent_key_in_the_link_is_encrypted_at_rest(app, customer, stor
 def test_no_thanks_links_nothing_and_the_offer_is_not_repeated_this_session(customer, store):
     customer.sign_in("cust-5")
     customer.submit("about-you", ABOUT_YOU)
-    page = customer.decline(page="/surveys/about-you/thanks", context="after-survey")
+    page = customer.decline(page="/surveys/about-you/thanks")
     assert page.status_code == 303
     assert "Nothing is linked" in customer.client.get(page.headers["Location"]).get_data(
         as_text=True
@@ -129,7 +127,7 @@ def test_no_thanks_ignores_boxes_ticked_before_it(customer, store):
     token = csrf_token(customer.client.get("/me"))
     customer.client.post(
         "/me/consent",
-        data={"csrf_token": token, "context": "account", "answer": "no", "attributes": ["state"]},
+        data={"csrf_token": token, "answer": "no", "attributes": ["state"]},
     )
     assert store.records() == [] and store.links() == []
 
@@ -196,17 +194,10 @@ def test_unknown_attributes_are_refused(customer, store, attributes):
     assert store.records() == []
 
 
-def test_a_made_up_context_or_answer_is_refused(customer, store):
+def test_a_made_up_answer_is_refused(customer, store):
     customer.sign_in("cust-12")
     token = csrf_token(customer.client.get("/me"))
-    bad_context = {
-        "csrf_token": token,
-        "context": "email",
-        "answer": "yes",
-        "attributes": ["state"],
-    }
-    assert customer.client.post("/me/consent", data=bad_context).status_code == 400
-    bad_answer = {**bad_context, "context": "account", "answer": "maybe"}
+    bad_answer = {"csrf_token": token, "answer": "maybe", "attributes": ["state"]}
     assert customer.client.post("/me/consent", data=bad_answer).status_code == 400
     token = csrf_token(customer.client.get("/me"))
     assert (
@@ -259,8 +250,9 @@ def post_without_token(customer, url, data):
 @pytest.mark.parametrize(
     ("url", "data"),
     [
-        ("/me/consent", {"context": "account", "answer": "yes", "attributes": ["state"]}),
-        ("/me/consent", {"context": "account", "answer": "no"}),
+        ("/me/consent", {"answer": "yes", "attributes": ["state"]}),
+        ("/me/consent", {"answer": "no"}),
+        ("/surveys/about-you/thanks", {"answer": "yes", "attributes": ["state"]}),
         ("/me/consent/change", {"attributes": ["gender"]}),
         ("/me/consent/withdraw", {"answers": "delete"}),
         ("/me/delete", {}),
@@ -285,7 +277,8 @@ def test_every_consent_form_refuses_a_post_without_its_csrf_token(customer, stor
 @pytest.mark.parametrize(
     ("url", "data"),
     [
-        ("/me/consent", {"context": "account", "answer": "yes", "attributes": ["state"]}),
+        ("/me/consent", {"answer": "yes", "attributes": ["state"]}),
+        ("/surveys/about-you/thanks", {"answer": "yes", "attributes": ["state"]}),
         ("/me/consent/change", {"attributes": ["gender"]}),
         ("/me/consent/withdraw", {"answers": "keep"}),
     ],
@@ -301,9 +294,7 @@ def test_consent_forms_need_a_signed_in_shopper(shopper, store, url, data):
 def test_each_consent_has_a_receipt_with_the_consent_receipt_fields(app, customer, store):
     customer.sign_in("cust-17")
     customer.submit("about-you", ABOUT_YOU)
-    customer.consent(
-        ["state", "income_band"], page="/surveys/about-you/thanks", context="after-survey"
-    )
+    customer.consent(["state", "income_band"], page="/surveys/about-you/thanks")
     customer.withdraw("keep")
     given, withdrawn = store.records()
     me = customer.me()
@@ -381,7 +372,7 @@ def test_a_much_read_profile_lists_the_latest_reads_and_the_download_has_them_al
     me = customer.me()
     assert "The latest 50 of 60 reads." in me
     assert me.count("<td>recs</td>") == 50
-    assert (start + timedelta(minutes=59)).strftime("%H:%M") in me  # the newest is listed
+    assert clock.shown(start + timedelta(minutes=59), "short") in me  # the newest is listed
     assert len(customer.client.get("/me/export.json").json["profile_reads"]) == 60
 
 
@@ -422,9 +413,7 @@ def test_delete_everything_removes_answers_link_and_reads_but_keeps_consent_proo
 
         profiles.record_read(db.session, "cust-22", "recommendations", ["state"], clock.now())
         db.session.commit()
-    page = customer.client.post(
-        "/me/delete", data={"csrf_token": csrf_token(customer.client.get("/me"))}
-    )
+    page = customer.delete_everything()
     assert page.status_code == 303
     assert store.responses() == [] and store.links() == [] and store.rows(ProfileRead) == []
     given, withdrawn = store.records()
@@ -441,7 +430,7 @@ def test_an_anonymous_browser_gets_the_same_page_for_what_its_key_holds(shopper,
     export = json.loads(shopper.client.get("/me/export.json").data)
     assert export["signed_in"] is False and len(export["answers_from_this_browser"]) == 1
     assert export["consent_receipts"] == []
-    shopper.post_action("/me", "/me/delete")
+    shopper.post_action("/me", "/me/delete", confirm="yes")
     assert stored_responses() == []
 
 
@@ -462,7 +451,7 @@ def test_consent_logs_say_what_happened_but_never_who_or_which_answers(app, cust
     caplog.set_level(logging.INFO, logger="surveys")
     customer.sign_in("cust-secret-subject")
     customer.submit("about-you", ABOUT_YOU)
-    customer.consent(["state", "gender"], page="/surveys/about-you/thanks", context="after-survey")
+    customer.consent(["state", "gender"], page="/surveys/about-you/thanks")
     customer.change(["gender"])
     customer.withdraw("delete")
     customer.client.get("/me/export.json")

@@ -174,9 +174,9 @@ class Shop:
             if person.group == ANONYMOUS:
                 self.post(person, "/me", f"/surveys/{SLUG}/delete")
             elif person.group == NON_CONSENTING:
-                self.post(person, "/me", "/me/delete")
+                self.post(person, "/me", "/me/delete", confirm="yes")
             else:
-                self.post(person, "/me", "/me/consent/withdraw", answers="delete")
+                self.post(person, "/me", "/me/consent/withdraw", answers="delete", confirm="yes")
             person.log.append((now, DELETE))
         if person.subject is not None and rng.random() < 0.5:
             self.post(person, "/auth/logout", "/auth/logout")

@@ -102,7 +102,7 @@ def test_deleted_and_changed_answers_leave_no_remnant_after_the_settle(app, make
     _post(deletes, "/me", "/surveys/about-you/delete")
     changes.submit("about-you", {"state": "NG-EK", "income_band": "income_1m_plus"})
     wipes.submit("about-you", {"age_band": "under_18"})
-    _post(everything, "/me", "/me/delete")
+    _post(everything, "/me", "/me/delete", confirm="yes")
     assert withdraws.withdraw("delete").status_code == 303
 
     # Until the settle the clear rows stand (the readers see the tombstones already) and
@@ -165,8 +165,8 @@ def _token(customer: Customer, page: str) -> str:
     return csrf_token(customer.client.get(page))
 
 
-def _post(customer: Customer, page: str, action: str) -> None:
-    response = customer.client.post(action, data={"csrf_token": _token(customer, page)})
+def _post(customer: Customer, page: str, action: str, **data: str) -> None:
+    response = customer.client.post(action, data={"csrf_token": _token(customer, page), **data})
     assert response.status_code == 303
 
 

@@ -105,18 +105,50 @@ class MyDataPage:
     def withdraw_delete(self) -> Locator:
         return self.page.get_by_role("button", name="Withdraw and delete my answers")
 
+    @property
+    def delete_everything(self) -> Locator:
+        return self.page.get_by_role("button", name="Delete everything")
+
     def download(self, link: Locator) -> Any:
         with self.page.expect_download() as info:
             link.click()
         return json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
 
+    def choices(self) -> Locator:
+        """The list of choices and receipts, opened (it is folded away at first)."""
+        choices = self.page.locator("#all-choices")
+        if not choices.evaluate("details => details.open"):
+            choices.locator("summary").click()
+        return choices
+
     def latest_receipt(self) -> Any:
+        """The newest receipt, from the list of choices."""
+        choices = self.choices()
         return self.download(
-            self.page.locator("table.history").first.get_by_role("link", name="Download").first
+            choices.locator("table.history").get_by_role("link", name="Download").first
         )
 
     def export(self) -> Any:
         return self.download(self.page.get_by_role("link", name="Download all of this as JSON"))
+
+
+class ConfirmPage:
+    """The second step before something that cannot be undone."""
+
+    def __init__(self, page: Page):
+        self.page = page
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1)
+
+    @property
+    def yes(self) -> Locator:
+        return self.page.locator("button[name=confirm][value=yes]")
+
+    @property
+    def cancel(self) -> Locator:
+        return self.page.get_by_role("button", name="Cancel, keep everything")
 
 
 def looks(locator: Locator) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from pages import ATTRIBUTE_LABELS, ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
+from pages import ConfirmPage, ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
 
 pytestmark = pytest.mark.browser
 
@@ -16,16 +16,18 @@ def answer_about_you(page) -> None:  # type: ignore[no-untyped-def]
     survey.send()
 
 
-def test_the_offer_after_a_survey_is_unticked_with_yes_and_no_equally_prominent(
+def test_the_offer_after_a_survey_lists_the_answers_unticked_with_yes_and_no_equally_prominent(
     page, csp_violations
 ):
     DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
     answer_about_you(page)
     offer = ConsentOffer(page)
     assert offer.form.is_visible()
-    assert offer.checkboxes().count() == len(ATTRIBUTE_LABELS)
-    for attribute in ATTRIBUTE_LABELS:
+    answered = ["state", "lga", "age_band", "gender"]  # the income band was skipped
+    assert offer.checkboxes().count() == len(answered)
+    for attribute in answered:
         assert not offer.checkbox(attribute).is_checked()
+    assert offer.checkbox("income_band").count() == 0
     assert offer.yes.is_visible() and offer.no.is_visible()
     assert looks(offer.yes) == looks(offer.no)
     yes_box, no_box = offer.yes.bounding_box(), offer.no.bounding_box()
@@ -40,7 +42,7 @@ def test_yes_links_the_ticked_answers_and_the_receipt_downloads(page, csp_violat
     me = MyDataPage(page)
     text = me.text()
     assert "the shop may use: State, Age band" in text
-    assert "Ikeja" in text and "shared for personalisation" in text
+    assert "Ikeja" in text and "shared with the shop" in text
     receipt = me.latest_receipt()
     assert receipt["consentStatus"] == "given"
     assert receipt["services"][0]["purposes"][0]["piiCategory"] == ["State", "Age band"]
@@ -49,32 +51,84 @@ def test_yes_links_the_ticked_answers_and_the_receipt_downloads(page, csp_violat
     assert csp_violations == []
 
 
-def test_withdrawal_is_one_click_with_both_choices_alike_and_the_link_is_gone(page, csp_violations):
+def test_withdrawal_keeping_the_answers_is_one_click_and_the_link_is_gone(page, csp_violations):
     DemoShop(page).sign_in_as("Musa, a new customer in Kano")
     answer_about_you(page)
     ConsentOffer(page).accept("gender")
     me = MyDataPage(page)
-    assert looks(me.withdraw_keep) == looks(me.withdraw_delete)
     me.withdraw_keep.click()
     page.wait_for_url("**/me?done=withdrawn-kept*")
     text = me.text()
     assert "Withdrawn. The link is gone" in text
     assert "Nothing is linked to your shop account" in text
-    assert "Withdrew, answers kept anonymous" in text
+    assert "Withdrew, answers kept anonymous" in me.choices().inner_text()
     assert "Ikeja" in text  # still this browser's, anonymous as anyone's
     assert me.latest_receipt()["consentStatus"] == "withdrawn"
     assert csp_violations == []
 
 
-def test_withdrawing_with_delete_removes_the_answers(page):
-    DemoShop(page).sign_in_as("Tolu, who has shopped for years")
+def test_deleting_buttons_look_dangerous_by_more_than_colour(page):
+    DemoShop(page).sign_in_as("Musa, a new customer in Kano")
     answer_about_you(page)
-    ConsentOffer(page).accept("state")
+    ConsentOffer(page).accept("gender")
     me = MyDataPage(page)
-    me.withdraw_delete.click()
-    page.wait_for_url("**/me?done=withdrawn-deleted*")
-    text = me.text()
-    assert "your answers are deleted" in text and "Ikeja" not in text
+    keep, delete = looks(me.withdraw_keep), looks(me.withdraw_delete)
+    assert delete["background"] != keep["background"]
+    assert delete["border"] != keep["border"]  # a heavier, darker edge, not only a colour
+    assert delete["fontWeight"] != keep["fontWeight"]
+    for button in (me.withdraw_delete, me.delete_everything):
+        assert button.inner_text().startswith("⚠")  # a sign, hidden from screen readers
+        assert "danger" in button.get_attribute("class").split()
+
+
+@pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
+def test_withdrawing_with_delete_asks_again_and_cancel_keeps_everything(
+    browser, live_server, java_script
+):
+    """On a phone: "Yes" and "Cancel" are the same size, one above the other."""
+    context = browser.new_context(
+        base_url=live_server,
+        java_script_enabled=java_script,
+        viewport={"width": 390, "height": 844},
+    )
+    page = context.new_page()
+    try:
+        DemoShop(page).sign_in_as("Tolu, who has shopped for years")
+        survey = SurveyPage(page, "about-you").open()
+        page.select_option("#state", label="Lagos")
+        survey.choose("25–34")
+        survey.send()
+        ConsentOffer(page).accept("state")
+        me = MyDataPage(page)
+        me.withdraw_delete.click()
+        confirm = ConfirmPage(page)
+        assert confirm.heading.inner_text() == "Withdraw and delete your answers?"
+        yes, cancel = looks(confirm.yes), looks(confirm.cancel)
+        assert (yes["width"], yes["height"]) == (cancel["width"], cancel["height"])
+        confirm.cancel.click()
+        page.wait_for_url("**/me#personalisation")
+        assert "the shop may use: State" in me.text()
+
+        me.withdraw_delete.click()
+        ConfirmPage(page).yes.click()
+        page.wait_for_url("**/me?done=withdrawn-deleted*")
+        text = me.text()
+        assert "your answers are deleted" in text and "Lagos" not in text
+    finally:
+        context.close()
+
+
+def test_delete_everything_asks_again_first(page):
+    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+    answer_about_you(page)
+    me = MyDataPage(page).open()
+    me.delete_everything.click()
+    assert ConfirmPage(page).heading.inner_text() == "Delete everything?"
+    assert "Ikeja" in me.open().text()  # asking deleted nothing
+    me.delete_everything.click()
+    ConfirmPage(page).yes.click()
+    page.wait_for_url("**/me?done=deleted*")
+    assert "Ikeja" not in me.text()
 
 
 def test_no_thanks_links_nothing(page):
@@ -86,14 +140,49 @@ def test_no_thanks_links_nothing(page):
     assert "You have not made a choice about personalisation yet" in text
 
 
-def test_yes_with_nothing_ticked_explains_and_links_nothing(page):
-    DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
-    answer_about_you(page)
-    offer = ConsentOffer(page)
-    offer.yes.click()
-    page.wait_for_load_state()
-    assert page.get_by_role("alert").inner_text().startswith("Tick at least one answer")
-    assert "You have not made a choice about personalisation yet" in MyDataPage(page).text()
+def in_view_and_focused(page, selector: str) -> dict:  # type: ignore[no-untyped-def]
+    """Where ``selector`` is against the viewport, and whether it has the focus."""
+    return page.locator(selector).evaluate(
+        """element => {
+            const box = element.getBoundingClientRect();
+            return {top: box.top, bottom: box.bottom, height: window.innerHeight,
+                    focused: document.activeElement === element};
+        }"""
+    )
+
+
+@pytest.mark.parametrize("java_script", [True, False], ids=["js", "no-js"])
+def test_yes_with_nothing_ticked_shows_the_error_on_the_thank_you_page_in_view_and_focused(
+    browser, live_server, java_script
+):
+    """On a phone, with or without JavaScript: the error is where the shopper pressed."""
+    context = browser.new_context(
+        base_url=live_server,
+        java_script_enabled=java_script,
+        viewport={"width": 390, "height": 844},
+    )
+    page = context.new_page()
+    try:
+        DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
+        survey = SurveyPage(page, "about-you").open()
+        page.select_option("#state", label="Lagos")  # no LGA: it works without JavaScript
+        survey.choose("25–34")
+        survey.send()
+        offer = ConsentOffer(page)
+        offer.checkbox("state").wait_for()
+        offer.yes.click()
+        page.wait_for_url("**/surveys/about-you/thanks#consent-error")
+        assert page.get_by_role("heading", name="Thank you").is_visible()
+        summary = page.locator("#consent-error")
+        assert "Tick at least one answer" in summary.inner_text()
+        where = in_view_and_focused(page, "#consent-error")
+        assert where["focused"], "the error summary has the focus"
+        assert 0 <= where["top"] and where["bottom"] <= where["height"], where
+        assert (
+            "You have not made a choice about personalisation yet" in MyDataPage(page).open().text()
+        )
+    finally:
+        context.close()
 
 
 def test_the_demo_sign_in_keeps_the_subject_out_of_every_cookie(page):
