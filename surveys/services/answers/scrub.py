@@ -12,8 +12,8 @@ docs/privacy.md for the experiment), so deleted values stay in the files until o
 by chance. ``VACUUM FULL`` writes the table and its indexes into new files and unlinks the
 old ones: afterwards the relation files hold only live rows. It needs the table's owner
 (the role that ran the migrations) and holds an exclusive lock while it runs. It also copies
-a deleted row that some transaction begun before the deletion could still see (a "recently
-dead" row), so each rewrite first waits for every such transaction in that database to end.
+a deleted row that a transaction begun before the deletion, in any database of the server,
+may still see (a "recently dead" row), so each rewrite first waits for such transactions.
 """
 
 from __future__ import annotations
@@ -81,8 +81,12 @@ def scrub(engine: Engine, tables: Iterable[str], *, recorded: bool = False) -> l
         done.append(_checkpoint(engine))
     elif engine.dialect.name == "postgresql":
         with engine.connect() as connection:
-            since = connection.execute(text("SELECT clock_timestamp()")).scalar_one()
-        done += [_rewrite(engine, name, since) for name in sorted(names)]
+            # Every transaction id assigned from here on is newer than the deletions.
+            next_id = connection.execute(
+                text("SELECT CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text)")
+            ).scalar_one()
+        boundary = str(int(next_id) % 2**32)  # the 32-bit id that sessions show
+        done += [_rewrite(engine, name, boundary) for name in sorted(names)]
     if recorded and names:
         with engine.begin() as connection:
             listed = FilesToClear.__table__
@@ -103,9 +107,9 @@ def _checkpoint(engine: Engine) -> str:
     )
 
 
-def _rewrite(engine: Engine, table: str, since: object) -> str:
+def _rewrite(engine: Engine, table: str, boundary: str) -> str:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        _wait_for_transactions_begun_before(connection, since, table)
+        _wait_for_older_transactions(connection, boundary, table)
         connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
         for attempt in range(ATTEMPTS):
             try:
@@ -124,28 +128,33 @@ def _rewrite(engine: Engine, table: str, since: object) -> str:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _wait_for_transactions_begun_before(connection: Connection, since: object, table: str) -> None:
-    """Wait until no other transaction in this database that began before ``since`` (when
-    the deletions had committed) holds a snapshot or a transaction id: VACUUM FULL keeps
-    every deleted row such a transaction could still see. Later transactions see the
-    deletions, so they cannot hold the rows back. (The settle's role must be able to see
-    other roles' sessions: ``deploy/postgres/roles.sql`` grants it ``pg_read_all_stats``.)"""
+def _wait_for_older_transactions(connection: Connection, boundary: str, table: str) -> None:
+    """Wait until no transaction older than ``boundary`` (the first transaction id after the
+    deletions committed) could still see the deleted rows: VACUUM FULL copies every deleted
+    row that the oldest snapshot of this database, or the oldest transaction still running
+    anywhere on the server (its own snapshot starts there), might see. So: no other session
+    of this database with an older snapshot or transaction id, and none of another database
+    with an older transaction id (measured: a write left open in the identity store's
+    database kept deleted answers in the rewritten file). The settle's role must see other
+    roles' sessions: ``deploy/postgres/roles.sql`` grants it ``pg_read_all_stats``."""
     deadline = time.monotonic() + OLDER_TRANSACTIONS_WAIT
     older = text(
-        "SELECT pid, xact_start FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-        "AND (backend_xmin IS NOT NULL OR backend_xid IS NOT NULL) "
-        "AND xact_start < :since ORDER BY xact_start LIMIT 1"
+        "SELECT pid, xact_start, datname FROM pg_stat_activity "
+        "WHERE pid <> pg_backend_pid() AND ("
+        " age(backend_xid) > age(CAST(:boundary AS xid))"
+        " OR (datname = current_database()"
+        "     AND age(backend_xmin) > age(CAST(:boundary AS xid)))"
+        ") ORDER BY xact_start LIMIT 1"
     )
     pause = 0.05
-    while (found := connection.execute(older, {"since": since}).first()) is not None:
+    while (found := connection.execute(older, {"boundary": boundary}).first()) is not None:
         if time.monotonic() >= deadline:
-            pid, started = found
+            pid, started, database = found
             raise ScrubError(
-                f"{table}: a transaction begun before the settle (server process {pid}, "
-                f"since {started:%H:%M:%S}) can still see the deleted rows, so rewriting the "
-                "table now would keep them, so it was left as it is. End that transaction and "
-                "run `flask answers settle` again."
+                f"{table}: a transaction older than the settle's deletions (server process "
+                f"{pid}, database {database}, since {started or '?'}) can still see the "
+                "deleted rows, so rewriting the table now would keep them: it was left as it "
+                "is. End that transaction and run `flask answers settle` again."
             )
         time.sleep(pause)
         pause = min(pause * 2, 1.0)
