@@ -180,7 +180,7 @@ def profiles_listing() -> Response:
         position = sync_cursor.Position(profile_changes.position(connections.identity()), "")
     else:
         try:
-            position = sync_cursor.decode(raw)
+            position = sync_cursor.decode(raw, current_app.config["SECRET_KEY"])
         except ValueError:
             abort(problem(400, "'after' is not a cursor this endpoint gave out."))
     listing = profiles.consented_after(
@@ -196,7 +196,7 @@ def profiles_listing() -> Response:
     return _json(
         {
             "profiles": [_profile_json(s, p) for s, p in listing.profiles.items()],
-            "next_cursor": sync_cursor.encode(following),
+            "next_cursor": sync_cursor.encode(following, current_app.config["SECRET_KEY"]),
             "has_more": listing.has_more,
             "changes_cursor": position.changes,
         }
