@@ -116,6 +116,11 @@ def seed(env: dict[str, str], count: int) -> tuple[str, list[str]]:
                 for table, chunk in zip(tables[1:], rows[1:], strict=True):
                     identity.execute(table.insert(), chunk)
         for engine in db.engines.values():
+            # Fresh statistics, as autovacuum would have after a real import: without them
+            # PostgreSQL may plan the listing as a scan per subject.
+            with engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE")
+                connection.commit()
             engine.dispose()
     return made.token, subjects
 
