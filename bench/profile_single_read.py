@@ -48,6 +48,11 @@ def main() -> None:
     parser.add_argument("--storage", default="memory://", help="RATELIMIT_STORAGE_URI")
     parser.add_argument("--reads", type=int, default=2000)
     parser.add_argument(
+        "--compare-headers",
+        action="store_true",
+        help="measure with the limiter's X-RateLimit-* headers on, then off, in one run",
+    )
+    parser.add_argument(
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1/test"),
     )
@@ -72,11 +77,20 @@ def main() -> None:
         "RATELIMIT_KEY_PREFIX": secrets.token_hex(6),
     }
     token, subjects = seed(env, 1000)
+    # Before and after in one run: the limiter's X-RateLimit-* headers on, then off.
+    for headers in (True, False, True, False) if args.compare_headers else (False,):
+        measure(token, subjects, args, {"RATELIMIT_HEADERS_ENABLED": headers})
+
+
+def measure(token: str, subjects: list[str], args: argparse.Namespace, config: dict) -> None:
     from werkzeug.test import EnvironBuilder
 
     from surveys import create_app
+    from surveys.extensions import limiter
 
-    app = create_app()
+    # The limiter is one object per process and keeps the first app's choice of headers.
+    limiter._headers_enabled = None  # noqa: SLF001  (so this app's config is read again)
+    app = create_app(config)
     # The JSON access log is written (to /dev/null), as gunicorn writes it to a file; the
     # migrations' logging set-up would otherwise echo it on the terminal too.
     devnull = open(os.devnull, "w")  # noqa: SIM115  (for the whole run)
@@ -109,8 +123,10 @@ def main() -> None:
     profiler.disable()
     stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
     total = sum(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "wsgi_app")
-    print(f"{args.backend}, limits in {args.storage.split(':')[0]}: {per_read:.0f} µs per read "
-          f"unprofiled; shares of the profiled time ({total / args.reads * 1e6:.0f} µs per read):")  # fmt: skip
+    shown = ", ".join(f"{key}={value}" for key, value in config.items())
+    print(f"{args.backend}, limits in {args.storage.split(':')[0]}, {shown}: {per_read:.0f} µs "
+          f"per read unprofiled; shares of the profiled time "
+          f"({total / args.reads * 1e6:.0f} µs per read):")  # fmt: skip
     for title, (suffix, function) in PARTS.items():
         spent = sum(
             cumulative
