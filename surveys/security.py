@@ -72,7 +72,7 @@ def retry_after_on_429(response: Response) -> Response:
     if broken is None:
         return response
     try:
-        seconds = broken.reset_at - int(time.time())
+        seconds = int(broken.reset_at - time.time())  # as Flask-Limiter computed it
     except Exception:  # noqa: BLE001  (the storage went away since the check: the whole window)
         seconds = broken.limit.get_expiry()
     response.headers["Retry-After"] = str(max(1, seconds))

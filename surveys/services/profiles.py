@@ -154,8 +154,6 @@ def _profiles_from(
     states = states_of(answers, list(hashes.values()), sealer, with_dismissals=False)
     profiles: dict[str, Profile] = {}
     for subject, _key, attributes, notice_version, given_at, event_at in consents:
-        if subject in profiles:
-            continue  # two newest records at the same instant: the first one stands
         held = sorted(states[hashes[subject]].responses.values(), key=_newest_first)
         profile = _profile(held, attributes, notice_version, given_at, event_at)
         if profile is not None:
