@@ -125,13 +125,13 @@ def seed(env: dict[str, str], count: int) -> tuple[str, list[str]]:
     return made.token, subjects
 
 
-def worker_rss_kib(master: int) -> list[int]:
-    """The resident memory of each child of the gunicorn master, in KiB."""
-    sizes = []
+def worker_rss_kib(master: int) -> dict[int, int]:
+    """The resident memory of each child of the gunicorn master, in KiB, by process id."""
+    sizes = {}
     for child in Path(f"/proc/{master}/task/{master}/children").read_text().split():
         for line in Path(f"/proc/{child}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
-                sizes.append(int(line.split()[1]))
+                sizes[int(child)] = int(line.split()[1])
     return sizes
 
 
@@ -186,7 +186,7 @@ def main() -> None:
     try:
         wait_ready(f"{base}/api/v1/profiles/{subjects[0]}", {"Authorization": f"Bearer {token}"})
         call = recommender_sync.http_caller(base, token)
-        rss: list[list[int]] = [worker_rss_kib(server.pid)]
+        rss: list[dict[int, int]] = [worker_rss_kib(server.pid)]
 
         def sampling(method: str, path: str, query: dict[str, Any], body: Any) -> Any:
             answer = call(method, path, query, body)
@@ -229,10 +229,12 @@ def main() -> None:
         print(f"{how:<44} {shown} {seconds:>8.1f} {rate:>11,.0f} {sync_rate / rate:>7.1f}×")
     if saturating.errors:
         print(f"  ({saturating.errors} non-2xx responses in the saturating run!)")
-    busiest = [max(sample) for sample in rss if sample]
-    print(f"worker RSS while paging (largest worker, MiB): before {busiest[0] / 1024:.1f}, "
-          f"after page 1 {busiest[1] / 1024:.1f}, page 10 {busiest[min(10, len(busiest) - 1)] / 1024:.1f}, "
-          f"max {max(busiest) / 1024:.1f}, last {busiest[-1] / 1024:.1f} ({len(busiest) - 1} pages)")  # fmt: skip
+    # All workers together: each grows once, on the first page it serves (imports, caches);
+    # flat after that means a page's rows and JSON are freed before the next page.
+    total = [sum(sample.values()) / 1024 for sample in rss]
+    marks = [1, 10, 25, 50, len(total) - 1]
+    print(f"RSS of all {len(rss[-1])} workers while paging (MiB): before {total[0]:.1f}, "
+          + ", ".join(f"after page {n} {total[n]:.1f}" for n in marks if n < len(total)))  # fmt: skip
 
 
 if __name__ == "__main__":
