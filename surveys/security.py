@@ -12,6 +12,7 @@ satisfiable by the header browsers really send. (docs/deployment.md says why.)
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,10 +57,33 @@ def drop_stray_retry_after(response: Response) -> Response:
     return response
 
 
+def retry_after_on_429(response: Response) -> Response:
+    """A 429 says when the client may try again: when the limit it broke resets.
+
+    The limiter's own headers are off (``RATELIMIT_HEADERS_ENABLED``): its ``X-RateLimit-*``
+    headers on every response asked the storage for the window's state a second time per
+    request, a second round trip to Redis that no client was promised. Only a refusal needs
+    to know, so only a refusal asks."""
+    if response.status_code != 429 or "Retry-After" in response.headers:
+        return response
+    from surveys.extensions import limiter  # (extensions imports this module)
+
+    broken = limiter.current_limit
+    if broken is None:
+        return response
+    try:
+        seconds = int(broken.reset_at - time.time())  # as Flask-Limiter computed it
+    except Exception:  # noqa: BLE001  (the storage went away since the check: the whole window)
+        seconds = broken.limit.get_expiry()
+    response.headers["Retry-After"] = str(max(1, seconds))
+    return response
+
+
 def init_app(app: Flask) -> None:
     # Flask runs after-request hooks last-registered first, and the limiter registered its
     # own earlier: this one runs before it, and the one put at the front of the list after.
     app.after_request(note_retry_after)
+    app.after_request(retry_after_on_429)
     app.after_request_funcs.setdefault(None, []).insert(0, drop_stray_retry_after)
 
     @app.after_request

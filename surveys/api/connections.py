@@ -15,8 +15,6 @@ one per store of the ORM session: count four per worker when sizing max_connecti
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine
@@ -36,14 +34,6 @@ def identity() -> Connection:
 def answers() -> Connection:
     """The answers store, read only here."""
     return _connection("answers")
-
-
-@contextmanager
-def transaction(bind: str) -> Iterator[Connection]:
-    """A connection in a transaction, committed at the end of the block: for writing many
-    rows at once (a batch's access log), which autocommit would commit one by one."""
-    with db.engines[bind].begin() as connection:
-        yield connection
 
 
 def _connection(bind: str) -> Connection:

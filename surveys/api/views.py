@@ -12,7 +12,7 @@ import yaml
 from flask import Response, abort, current_app, request
 
 from surveys import clock
-from surveys.api import BATCH, bp, connections
+from surveys.api import BATCH, bp, connections, sync_cursor
 from surveys.api.auth import caller, requires
 from surveys.api.problems import problem
 from surveys.extensions import db
@@ -26,6 +26,8 @@ from surveys.services.profiles import Profile
 JSON = "application/json"
 #: The most subjects one batch request may ask for.
 BATCH_MAX = 100
+#: Profiles per page of the bulk sync: by default, and at most.
+LISTING_DEFAULT, LISTING_MAX = 100, 1000
 #: Longer than any shop customer id: such a subject cannot have a profile.
 SUBJECT_MAX = 128
 NOT_FOUND = "No profile for this subject."
@@ -143,11 +145,8 @@ def _log_reads(found: dict[str, Profile]) -> None:
     if not found or client is None:
         return
     reads = [(subject, profile.attributes) for subject, profile in found.items()]
-    if len(reads) == 1:
-        profiles.record_reads(connections.identity(), client.name, reads, clock.now())
-    else:
-        with connections.transaction("identity") as identity:
-            profiles.record_reads(identity, client.name, reads, clock.now())
+    # One statement, so one commit on the autocommit connection, whatever the number.
+    profiles.record_reads(connections.identity(), client.name, reads, clock.now())
 
 
 @bp.get("/v1/profiles/<subject:subject>")
@@ -165,6 +164,43 @@ def profile(subject: str) -> Response:
     response = Response(body, mimetype=JSON)
     response.set_etag(etag)
     return response.make_conditional(request)
+
+
+@bp.get("/v1/profiles")
+@requires(PROFILES_READ)
+def profiles_listing() -> Response:
+    """The bulk sync: every consenting subject's profile, a page at a time, in subject order,
+    with the change-feed cursor to follow once the last page is in."""
+    _only_params("after", "limit")
+    limit = _int_arg("limit", LISTING_DEFAULT, 1, LISTING_MAX)
+    raw = request.args.get("after")
+    if raw is None:
+        # Taken before the first page is read: whatever changes from here on is in the feed
+        # after this cursor, including what the pages then read (seen twice, never missed).
+        position = sync_cursor.Position(profile_changes.position(connections.identity()), "")
+    else:
+        try:
+            position = sync_cursor.decode(raw, current_app.config["SECRET_KEY"])
+        except ValueError:
+            abort(problem(400, "'after' is not a cursor this endpoint gave out."))
+    listing = profiles.consented_after(
+        connections.identity(),
+        connections.answers(),
+        position.subject,
+        limit,
+        _cipher(),
+        journal.sealer(),
+    )
+    _log_reads(listing.profiles)
+    following = sync_cursor.Position(position.changes, listing.last_subject or position.subject)
+    return _json(
+        {
+            "profiles": [_profile_json(s, p) for s, p in listing.profiles.items()],
+            "next_cursor": sync_cursor.encode(following, current_app.config["SECRET_KEY"]),
+            "has_more": listing.has_more,
+            "changes_cursor": position.changes,
+        }
+    )
 
 
 @bp.post(f"/v1/profiles/{BATCH}")

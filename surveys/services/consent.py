@@ -83,9 +83,11 @@ class LinkCipher:
         ]
         # Keyed by the ciphertext, which a link keeps for its whole life and which no other
         # link shares (Fernet adds a random IV): a deleted link cannot be reached through it.
-        self.respondent_hash_of = lru_cache(maxsize=LINK_CACHE_SIZE)(self._respondent_hash_of)
+        self.respondent_hash_of = lru_cache(maxsize=LINK_CACHE_SIZE)(self.respondent_hash_uncached)
 
-    def _respondent_hash_of(self, token: str) -> str:
+    def respondent_hash_uncached(self, token: str) -> str:
+        """The respondent hash a link's ``encrypted_key`` leads to, decrypted every time (for
+        a walk over every link, which would only push the hot ones out of the cache)."""
         return respondent_hash(self.decrypt(token))
 
     def lookups(self, hashed: str) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiClient, ProfileChange, WebhookDelivery
@@ -82,6 +82,16 @@ def record(session: Session, subject: str, change_type: str, now: datetime) -> C
             )
     session.flush()
     return Change(change.id, subject, change_type, now)
+
+
+_NEWEST = select(func.coalesce(func.max(ProfileChange.id), 0))
+
+
+def position(connection: Connection) -> int:
+    """The feed's cursor now: every event up to it is committed, and every event committed
+    later has a greater one (writers are serialised by the feed lock). A client that takes
+    this *before* reading the profiles and then follows the feed from it misses nothing."""
+    return int(connection.execute(_NEWEST).scalar_one())
 
 
 def page(session: Session, after: int, limit: int) -> Page:

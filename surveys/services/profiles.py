@@ -12,12 +12,14 @@ app reads through its ORM session with :func:`profile_of`.
 
 from __future__ import annotations
 
+import json
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
+from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from surveys import reference
@@ -64,14 +66,21 @@ def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | 
     return profiles_of(identity, answers, [subject], cipher, journal.sealer()).get(subject)
 
 
-def _consents_statement(many: bool) -> Select[Any]:
+def _consents_statement(match: str) -> Select[Any]:
     """The identity store's query, built once. One subject is matched with ``=``; several
-    with an expanding ``IN``, which SQLAlchemy re-renders on every call, so singles skip it."""
+    with an expanding ``IN``, which SQLAlchemy re-renders on every call, so singles skip it;
+    the bulk sync's page takes the next ``limit`` subjects ``after`` one, in the order of the
+    unique index on ``consent_links.subject``."""
     links, records = ConsentLink.__table__, ConsentRecord.__table__
     changes = ProfileChange.__table__
+    # The newest record by its primary key: a join on "given_at = the newest given_at" lets
+    # the planner walk the given_at index instead, which many equal times make a scan.
+    earlier = records.alias("newest")
     newest_record = (
-        select(func.max(records.c.given_at))
-        .where(records.c.subject == links.c.subject)
+        select(earlier.c.id)
+        .where(earlier.c.subject == links.c.subject)
+        .order_by(earlier.c.given_at.desc(), earlier.c.id)
+        .limit(1)
         .correlate(links)
         .scalar_subquery()
     )
@@ -90,20 +99,24 @@ def _consents_statement(many: bool) -> Select[Any]:
             records.c.given_at,
             newest_event,
         )
-        .join(records, records.c.subject == links.c.subject)
-        .where(
-            links.c.subject.in_(bindparam("subjects", expanding=True))
-            if many
-            else links.c.subject == bindparam("subjects"),
-            records.c.given_at == newest_record,
-            records.c.status == GIVEN,
-        )
+        .select_from(links)
+        .join(records, records.c.id == newest_record)
+        .where(records.c.status == GIVEN)
     )
-    return consents
+    if match == "one":
+        return consents.where(links.c.subject == bindparam("subjects"))
+    if match == "many":
+        return consents.where(links.c.subject.in_(bindparam("subjects", expanding=True)))
+    return (
+        consents.where(links.c.subject > bindparam("after"))
+        .order_by(links.c.subject)
+        .limit(bindparam("limit"))
+    )
 
 
-_ONE = _consents_statement(many=False)
-_MANY = _consents_statement(many=True)
+_ONE = _consents_statement("one")
+_MANY = _consents_statement("many")
+_AFTER = _consents_statement("after")
 
 
 def profiles_of(
@@ -123,9 +136,21 @@ def profiles_of(
     consents = identity.execute(
         _MANY if many else _ONE, {"subjects": list(subjects) if many else subjects[0]}
     ).all()
+    return _profiles_from(answers, consents, cipher, sealer)
+
+
+def _profiles_from(
+    answers: Connection, consents: Sequence[Any], cipher: LinkCipher, sealer: Sealer
+) -> dict[str, Profile]:
+    """The profiles of the subjects in these rows of the consents statement, in their order,
+    with one answers query for all of them."""
     if not consents:
         return {}
-    hashes = {row[0]: cipher.respondent_hash_of(row[1]) for row in consents}
+    # Decrypted once per link, without the per-process cache: a bulk sync reads every link
+    # once, and would only push the hot single reads' links out of it.
+    bulk = len(consents) > BULK_UNCACHED
+    decrypt = cipher.respondent_hash_uncached if bulk else cipher.respondent_hash_of
+    hashes = {row[0]: decrypt(row[1]) for row in consents}
     states = states_of(answers, list(hashes.values()), sealer, with_dismissals=False)
     profiles: dict[str, Profile] = {}
     for subject, _key, attributes, notice_version, given_at, event_at in consents:
@@ -134,6 +159,42 @@ def profiles_of(
         if profile is not None:
             profiles[subject] = profile
     return profiles
+
+
+#: Pages of more subjects than this decrypt their links without the per-process cache.
+BULK_UNCACHED = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Listing:
+    """One page of the bulk sync: the consenting subjects after a subject, in order."""
+
+    #: The profiles found, in subject order (a consent with nothing to share has none).
+    profiles: dict[str, Profile]
+    #: The last subject looked at, given a profile or not: the next page starts after it.
+    last_subject: str | None
+    has_more: bool
+
+
+def consented_after(
+    identity: Connection,
+    answers: Connection,
+    after: str,
+    limit: int,
+    cipher: LinkCipher,
+    sealer: Sealer,
+) -> Listing:
+    """The profiles of the next ``limit`` consenting subjects after ``after`` (``""`` for the
+    first), in subject order: two queries per page, as :func:`profiles_of`. Subjects whose
+    consent is active throughout a walk of every page are seen exactly once; one that gives,
+    changes or withdraws consent meanwhile may be seen or not, and the change feed says so."""
+    rows = identity.execute(_AFTER, {"after": after, "limit": limit + 1}).all()
+    page = rows[:limit]
+    return Listing(
+        profiles=_profiles_from(answers, page, cipher, sealer),
+        last_subject=page[-1][0] if page else None,
+        has_more=len(rows) > limit,
+    )
 
 
 def _newest_first(held: Held) -> tuple[int, int, str]:
@@ -173,6 +234,37 @@ def _profile(
 
 
 _INSERT_READ = insert(ProfileRead.__table__)
+_READS = ProfileRead.__table__.c
+_INSERT_READS = {
+    dialect: text(f"""
+        INSERT INTO {ProfileRead.__tablename__} (id, subject, client, attributes, read_at)
+        {select_rows}""").bindparams(
+        bindparam("client", type_=_READS.client.type),
+        bindparam("read_at", type_=_READS.read_at.type),
+    )
+    for dialect, select_rows in {
+        "postgresql": """SELECT r.id, r.subject, :client, CAST(r.attributes AS json), :read_at
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:subjects AS varchar[]),
+                    CAST(:attributes AS text[])) AS r(id, subject, attributes)""",
+        "sqlite": """SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), :client,
+               json_extract(value, '$[2]'), :read_at
+        FROM json_each(:rows)""",
+    }.items()
+}
+
+
+def _bulk_parameters(
+    dialect: str, client: str, rows: list[dict[str, Any]], now: datetime
+) -> dict[str, Any]:
+    # The same values the ORM would store: a random UUID (hex on SQLite), the key list as
+    # JSON text.
+    ids = [uuid.uuid4().hex for _ in rows]
+    subjects = [row["subject"] for row in rows]
+    attributes = [json.dumps(row["attributes"]) for row in rows]
+    shared = {"client": client, "read_at": now}
+    if dialect == "postgresql":
+        return {**shared, "ids": ids, "subjects": subjects, "attributes": attributes}
+    return {**shared, "rows": json.dumps(list(zip(ids, subjects, attributes, strict=True)))}
 
 
 def record_reads(
@@ -181,15 +273,23 @@ def record_reads(
     reads: Iterable[tuple[str, Iterable[str]]],
     now: datetime,
 ) -> None:
-    """Log reads (subject, attribute keys returned) for their shoppers. On an autocommit
-    connection each row is committed as it is written, so give many reads a connection in a
-    transaction: one commit for the lot."""
+    """Log reads (subject, attribute keys returned) for their shoppers, in one statement
+    however many: on an autocommit connection that is one commit, made before this returns,
+    and all or nothing."""
     rows = [
         {"subject": subject, "client": client, "attributes": list(keys), "read_at": now}
         for subject, keys in reads
     ]
-    if rows:
-        connection.execute(_INSERT_READ, rows)
+    if len(rows) == 1:
+        connection.execute(_INSERT_READ, rows[0])
+    elif rows:
+        # One statement for the lot, prepared once: the rows go in as arrays (PostgreSQL) or
+        # one JSON document (SQLite). An executemany is a statement per row on most drivers,
+        # and a multi-row VALUES is compiled anew for every page (~0.3 s for 1,000 rows).
+        connection.execute(
+            _INSERT_READS[connection.dialect.name],
+            _bulk_parameters(connection.dialect.name, client, rows, now),
+        )
 
 
 def record_read(

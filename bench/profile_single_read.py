@@ -1,0 +1,140 @@
+"""Where a single profile read's time goes, in-process, under cProfile.
+
+    .venv/bin/python bench/profile_single_read.py                              # SQLite, memory limits
+    .venv/bin/python bench/profile_single_read.py --storage redis://127.0.0.1:6379/0
+    .venv/bin/python bench/profile_single_read.py --backend postgresql
+
+Seeds consenting shoppers as ``bench/bulk_sync.py`` does, then calls the app's WSGI callable
+directly (no server, no socket) for ``GET /api/v1/profiles/<subject>``, with the JSON access
+log written to /dev/null as gunicorn would write it to a file. It prints the time per read
+without the profiler, then each part's share of the profiled time: the first-line costs
+of the request (what issue 15 asks to cut toward the floor), whatever their order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import logging
+import os
+import pstats
+import secrets
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.api_profiles import postgres_binds  # noqa: E402
+from bench.bulk_sync import seed  # noqa: E402
+
+#: Functions whose cumulative time is one part of a read (file suffix, function name).
+PARTS = {
+    "Flask-Limiter (check before the view)": ("flask_limiter/_extension.py", "_check_request_limit"),
+    "  of which the memory storage's expiry timer threads": ("limits/storage/memory.py", "__schedule_expiry"),
+    "Flask-Limiter (headers after the view)": ("flask_limiter/_extension.py", "__inject_headers"),
+    "the view (auth lookup is in the limiter's part)": ("surveys/api/views.py", "profile"),
+    "SQL statements (all of them)": ("sqlalchemy/engine/base.py", "_execute_context"),
+    "request teardown (connections back to the pools)": ("flask/app.py", "do_teardown_request"),
+    "app-context teardown (ORM session)": ("flask/app.py", "do_teardown_appcontext"),
+}  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--storage", default="memory://", help="RATELIMIT_STORAGE_URI")
+    parser.add_argument("--reads", type=int, default=2000)
+    parser.add_argument(
+        "--compare-headers",
+        action="store_true",
+        help="measure with the limiter's X-RateLimit-* headers on, then off, in one run",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1/test"),
+    )
+    args = parser.parse_args()
+    from cryptography.fernet import Fernet
+
+    folder = tempfile.mkdtemp(prefix="single-read-")
+    if args.backend == "sqlite":
+        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
+    else:
+        binds = postgres_binds(args.postgres_url, prefix="single_read_bench")
+    env = {
+        "SURVEYS_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
+        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_DATABASE_URL": binds["answers"],
+        "IDENTITY_DATABASE_URL": binds["identity"],
+        "API_RATE_LIMIT": "1000000 per second",
+        "RATELIMIT_STORAGE_URI": args.storage,
+        "RATELIMIT_KEY_PREFIX": secrets.token_hex(6),
+    }
+    token, subjects = seed(env, 1000)
+    # Before and after in one run: the limiter's X-RateLimit-* headers on, then off.
+    for headers in (True, False, True, False) if args.compare_headers else (False,):
+        measure(token, subjects, args, {"RATELIMIT_HEADERS_ENABLED": headers})
+
+
+def measure(token: str, subjects: list[str], args: argparse.Namespace, config: dict) -> None:
+    from werkzeug.test import EnvironBuilder
+
+    from surveys import create_app
+    from surveys.extensions import limiter
+
+    # The limiter is one object per process and keeps the first app's choice of headers.
+    limiter._headers_enabled = None  # noqa: SLF001  (so this app's config is read again)
+    app = create_app(config)
+    # The JSON access log is written (to /dev/null), as gunicorn writes it to a file; the
+    # migrations' logging set-up would otherwise echo it on the terminal too.
+    devnull = open(os.devnull, "w")  # noqa: SIM115  (for the whole run)
+    for logger in (logging.getLogger(), logging.getLogger("surveys")):
+        for handler in logger.handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(devnull)
+    headers = {"Authorization": f"Bearer {token}"}
+    environs = [
+        EnvironBuilder(f"/api/v1/profiles/{subject}", headers=headers).get_environ()
+        for subject in subjects
+    ]
+    statuses: list[str] = []
+
+    def start_response(status: str, *_: object) -> None:
+        statuses.append(status)
+
+    def read(count: int) -> None:
+        for n in range(count):
+            b"".join(app.wsgi_app(dict(environs[n % len(environs)]), start_response))
+
+    read(300)
+    started = time.perf_counter()
+    read(args.reads)
+    per_read = (time.perf_counter() - started) / args.reads * 1e6
+    assert set(statuses) == {"200 OK"}, set(statuses)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    read(args.reads)
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    total = sum(ct for (_, _, name), (_, _, _, ct, _) in stats.items() if name == "wsgi_app")
+    shown = ", ".join(f"{key}={value}" for key, value in config.items())
+    print(f"{args.backend}, limits in {args.storage.split(':')[0]}, {shown}: {per_read:.0f} µs "
+          f"per read unprofiled; shares of the profiled time "
+          f"({total / args.reads * 1e6:.0f} µs per read):")  # fmt: skip
+    for title, (suffix, function) in PARTS.items():
+        spent = sum(
+            cumulative
+            for (path, _, name), (_, _, _, cumulative, _) in stats.items()
+            if path.endswith(suffix) and name == function
+        )
+        print(f"  {title:<52} {spent / total:>6.0%}")
+
+
+if __name__ == "__main__":
+    main()
