@@ -7,6 +7,20 @@
   var config = JSON.parse(document.getElementById("chart-config").textContent);
   document.querySelectorAll("[data-figure]").forEach(function (el) {
     var figure = figures[el.getAttribute("data-figure")];
-    if (figure) window.Plotly.newPlot(el, figure.data, figure.layout, config);
+    if (!figure) return;
+    var layout = figure.layout;
+    // The map keeps Nigeria's shape: on a narrow screen it is as tall as it is wide, not
+    // a small map in a tall empty box.
+    if (layout.meta && layout.meta.aspect && el.clientWidth) {
+      layout.height = Math.min(layout.height, Math.round(el.clientWidth * layout.meta.aspect) + 90);
+    }
+    // Numbers in a heatmap's squares are too small to read on a phone: the table under the
+    // chart has them.
+    if (el.clientWidth && el.clientWidth < 560) {
+      figure.data.forEach(function (trace) {
+        if (trace.type === "heatmap") trace.texttemplate = "";
+      });
+    }
+    window.Plotly.newPlot(el, figure.data, layout, config);
   });
 })();

@@ -143,8 +143,18 @@ def index() -> str | tuple[str, int]:
         report=report,
         figures=charts.figures(report),
         exports=exports.available(report),
+        consent_rows=_consent_rows(report),
         **_choices(surveys, report),
     )
+
+
+def _consent_rows(report: reports.Report) -> list[object]:
+    """The consent table's rows beside what its chart draws: (row, (label, share, text,
+    margin in points))."""
+    consent = report.consent
+    if report.withheld or consent is None or not consent.available:
+        return []
+    return list(zip(consent.rows, charts.consent_shares(consent, report.min_cell), strict=True))
 
 
 def _choices(surveys: list[Survey], report: reports.Report | None) -> dict[str, object]:
