@@ -24,3 +24,28 @@
     window.Plotly.newPlot(el, figure.data, layout, config);
   });
 })();
+
+// The "LGAs of" picker offers only the states of the area chosen above it, as soon as the
+// area changes (without JavaScript the page does the same once "Show" is pressed).
+(function () {
+  "use strict";
+  var area = document.getElementById("area");
+  var picker = document.getElementById("lga_state");
+  var data = document.getElementById("lga-states");
+  if (!area || !picker || !data) return;
+  var states = JSON.parse(data.textContent);
+  area.addEventListener("change", function () {
+    var chosen = area.value;
+    var current = picker.value;
+    var codes = Object.keys(states.names).filter(function (code) {
+      if (chosen.indexOf("state:") === 0) return code === chosen.slice(6);
+      if (chosen.indexOf("zone:") === 0) return states.zones[code] === chosen.slice(5);
+      return true;
+    });
+    var keep = codes.indexOf(current) >= 0 ? current : codes.indexOf("NG-LA") >= 0 ? "NG-LA" : codes[0];
+    picker.replaceChildren.apply(picker, codes.map(function (code) {
+      var option = new Option(states.names[code], code, false, code === keep);
+      return option;
+    }));
+  });
+})();

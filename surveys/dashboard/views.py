@@ -166,6 +166,10 @@ def _choices(surveys: list[Survey], report: reports.Report | None) -> dict[str, 
         "weeks": _week_choices(view),
         "zones": geography.zones,
         "states": reference.state_choices(),
+        # The "LGAs of" picker offers the states of the view's area only.
+        "lga_states": reports.states_in_area(view.zone, view.state) if view else [],
+        # ... and, with JavaScript, follows the area picker before "Show" (dashboard.js).
+        "state_zones": {code: s.zone for code, s in geography.states.items()},
         "attributes": {a: reports.ATTRIBUTE_LABELS[a] for a in reports.attributes_of(view.survey)}
         if view
         else {},

@@ -424,3 +424,46 @@ def test_consent_choices_are_counted_weekly_from_each_subjects_newest_choice(exa
     allowed = {code: e.value for code, _, e in consent.rows}
     # Withdrawn choices allow nothing; each subject counts once, with their newest choice.
     assert allowed == {"state": 12, "lga": 0, "age_band": 0, "income_band": 0, "gender": 10}
+
+
+LGA_OPTIONS = re.compile(r'<select id="lga_state" name="lga_state">(.*?)</select>', re.S)
+
+
+def _lga_picker(page_text):
+    """(offered state codes, the selected one) of the "LGAs of" picker."""
+    options = LGA_OPTIONS.search(page_text).group(1)
+    offered = re.findall(r'<option value="([^"]+)"', options)
+    selected = re.findall(r'<option value="([^"]+)" selected', options)
+    return offered, selected
+
+
+def test_the_lga_picker_offers_only_the_states_of_the_chosen_area(exact_app, client_for):
+    add = make_respond(exact_app)
+    add(
+        "about-you", {"state": "NG-KN", "lga": next(iter(reference.lga_choices("NG-KN")))}, times=15
+    )
+    add("about-you", {"state": "NG-LA"}, times=15)
+    release(exact_app)
+    client = client_for(exact_app)
+    north_west = {c for c, s in reference.geography().states.items() if s.zone == "North West"}
+
+    everywhere, _ = _lga_picker(client.get("/dashboard/").get_data(as_text=True))
+    assert len(everywhere) == 37
+
+    # The Lagos picked in an earlier view is not offered in the North West, and the LGA chart
+    # draws a North West state (Jigawa, the first by name) instead of an empty Lagos.
+    page = client.get("/dashboard/", query_string={"area": "zone:North West", "lga_state": "NG-LA"})
+    offered, selected = _lga_picker(page.get_data(as_text=True))
+    assert set(offered) == north_west and selected == ["NG-JI"]
+    report = report_for(exact_app, zone="North West", lga_state="NG-LA")
+    assert report.view.lga_state == "NG-JI" and not report.tables["lga"].note
+
+    page = client.get("/dashboard/", query_string={"area": "zone:North West", "lga_state": "NG-KN"})
+    assert _lga_picker(page.get_data(as_text=True)) == (offered, ["NG-KN"])
+    assert "Local government areas of Kano" in page.get_data(as_text=True)
+
+    page = client.get("/dashboard/", query_string={"area": "state:NG-KN", "lga_state": "NG-LA"})
+    assert _lga_picker(page.get_data(as_text=True)) == (["NG-KN"], ["NG-KN"])
+    # A state that does not exist is still an error, not a silent fallback.
+    bad = client.get("/dashboard/", query_string={"lga_state": "NG-XX"})
+    assert bad.status_code == 400 and "Choose a state from the list" in bad.get_data(as_text=True)

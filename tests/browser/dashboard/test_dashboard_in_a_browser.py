@@ -258,3 +258,21 @@ def test_axe_finds_no_accessibility_violations_on_the_dashboard(seeded, browser,
         assert axe_violations(dashboard.page) == []
     finally:
         context.close()
+
+
+def test_the_lga_picker_follows_the_area_picker_before_show_is_pressed(seeded, browser):
+    context, dashboard = signed_in_dashboard(browser, seeded, 390)
+    page = dashboard.page
+    try:
+        page.select_option("#area", label="South East")
+        offered = page.locator("#lga_state option").all_inner_texts()
+        assert offered == ["Abia", "Anambra", "Ebonyi", "Enugu", "Imo"]
+        page.select_option("#lga_state", label="Enugu")
+        page.click(".filters button.primary")
+        page.wait_for_selector("#chart-lga svg.main-svg")
+        assert page.inner_text("#heading-lga") == "Local government areas of Enugu"
+        page.select_option("#area", label="All of Nigeria")
+        assert page.locator("#lga_state option").count() == 37
+        assert page.input_value("#lga_state") == "NG-EN"
+    finally:
+        context.close()
