@@ -21,6 +21,7 @@ from surveys.services.reporting.privacy import margin95
 from surveys.services.reporting.report import CrossTable, Estimate, Report, ShareTable, Table
 
 Figure = dict[str, Any]
+WEEK_MS = 7 * 24 * 3600 * 1000
 COLOUR = "#1f5f8b"
 HIDDEN_COLOUR = "#d9d9d9"
 OUTSIDE_COLOUR = "#f4f4f4"
@@ -127,8 +128,17 @@ def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Resp
         extra["yaxis"] = {"autorange": "reversed", "automargin": True}
         extra["xaxis"] = {"title": {"text": unit}, "rangemode": "tozero", "tickformat": ","}
     else:
-        extra["yaxis"] = {"title": {"text": unit}, "rangemode": "tozero", "tickformat": ","}
+        extra["yaxis"] = {
+            "title": {"text": unit}, "rangemode": "tozero", "tickformat": ",", "automargin": True,
+        }  # fmt: skip
         extra["xaxis"] = {"automargin": True}
+        if table.key == "weekly" and labels:
+            # Ticks on the Mondays the bars stand for ("07 Sep"), every week or every few.
+            step = max(1, len(labels) // 6)
+            extra["xaxis"] |= {
+                "tick0": labels[0], "dtick": step * WEEK_MS, "tickformat": "%d %b",
+                "hoverformat": "week of %d %b %Y",
+            }  # fmt: skip
     return {"data": [trace.to_plotly_json()], "layout": _layout(table.title, **extra)}
 
 

@@ -663,8 +663,9 @@ def _cross(report: Report, data: Released, view: View) -> None:
     report.cross = CrossTable(
         key="cross",
         title=f"{ATTRIBUTE_LABELS[x]} by {ATTRIBUTE_LABELS[y].lower()}",
-        caption="Respondents with each pair of answers. Empty squares show fewer than "
-        f"{report.min_cell}; hover for each square's margin of error.",
+        caption=f"Respondents with each pair of answers (squares under {report.min_cell} read "
+        f"“fewer than {report.min_cell}”). Each square’s margin of error is in its hover "
+        "text and in the table of numbers below.",
         row_attribute=x,
         column_attribute=y,
         rows=rows,
