@@ -2,12 +2,16 @@
 (function () {
   "use strict";
   var data = document.getElementById("figures");
-  if (!data || !window.Plotly) return;
+  var box = document.querySelector("[data-plotly]");
+  if (!data || !box) return;
   var figures = JSON.parse(data.textContent);
   var config = JSON.parse(document.getElementById("chart-config").textContent);
-  document.querySelectorAll("[data-figure]").forEach(function (el) {
+  var waiting = [];
+  var loading = false;
+
+  function prepare(el) {
     var figure = figures[el.getAttribute("data-figure")];
-    if (!figure) return;
+    if (!figure) return null;
     var layout = figure.layout;
     // The map keeps Nigeria's shape: on a narrow screen it is as tall as it is wide, not
     // a small map in a tall empty box.
@@ -21,7 +25,61 @@
         if (trace.type === "heatmap") trace.texttemplate = "";
       });
     }
-    window.Plotly.newPlot(el, figure.data, layout, config);
+    // The box takes the chart's height at once, so nothing below it jumps when it is drawn.
+    el.style.height = (layout.height || 450) + "px";
+    return figure;
+  }
+
+  function draw(el) {
+    var figure = prepare(el);
+    if (figure) window.Plotly.newPlot(el, figure.data, figure.layout, config);
+  }
+
+  // Each chart in a task of its own, so the page answers taps between two charts.
+  function later(el) {
+    if (!window.Plotly) {
+      waiting.push(el);
+      load();
+      return;
+    }
+    setTimeout(function () {
+      draw(el);
+    }, 0);
+  }
+
+  // plotly.js (our own file: the CSP allows 'self' scripts only) is fetched once the first
+  // chart comes near the screen, never before the page's text is shown.
+  function load() {
+    if (loading) return;
+    loading = true;
+    var script = document.createElement("script");
+    script.src = box.getAttribute("data-plotly");
+    script.onload = function () {
+      waiting.splice(0).forEach(later);
+    };
+    document.head.appendChild(script);
+  }
+
+  var charts = Array.prototype.slice.call(document.querySelectorAll("[data-figure]"));
+  charts.forEach(prepare);
+  if (!("IntersectionObserver" in window)) {
+    charts.forEach(later);
+    return;
+  }
+  // A chart is drawn when it comes near the screen: drawing them all at once kept a phone's
+  // main thread busy for seconds.
+  var observer = new IntersectionObserver(
+    function (entries) {
+      entries.forEach(function (entry) {
+        if (!entry.isIntersecting) return;
+        observer.unobserve(entry.target);
+        later(entry.target);
+      });
+    },
+    { rootMargin: "300px 0px" }
+  );
+  charts.forEach(function (el) {
+    observer.observe(el);
   });
 })();
 

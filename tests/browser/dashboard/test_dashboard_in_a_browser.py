@@ -52,8 +52,17 @@ class DashboardPage:
         self.page.goto(f"{self.base}/dashboard/{query}")
 
     def wait_for_charts(self) -> None:
+        """Scroll to each chart in turn (a chart is drawn as it comes near the screen) and
+        wait until plotly has drawn it."""
         for key in self.CHARTS:
+            self.page.locator(f"#chart-{key}").scroll_into_view_if_needed()
             self.page.wait_for_selector(f"#chart-{key} svg.main-svg", timeout=15000)
+
+    def charts_drawn(self) -> int:
+        return self.page.locator("[data-figure].js-plotly-plot").count()
+
+    def plotly_loaded(self) -> bool:
+        return self.page.evaluate("window.Plotly !== undefined")
 
     def bars_drawn(self, key: str) -> int:
         return self.page.locator(f"#chart-{key} g.point").count()
@@ -269,10 +278,32 @@ def test_the_lga_picker_follows_the_area_picker_before_show_is_pressed(seeded, b
         assert offered == ["Abia", "Anambra", "Ebonyi", "Enugu", "Imo"]
         page.select_option("#lga_state", label="Enugu")
         page.click(".filters button.primary")
+        page.wait_for_url("**area=zone*")
+        page.locator("#chart-lga").scroll_into_view_if_needed()
         page.wait_for_selector("#chart-lga svg.main-svg")
         assert page.inner_text("#heading-lga") == "Local government areas of Enugu"
         page.select_option("#area", label="All of Nigeria")
         assert page.locator("#lga_state option").count() == 37
         assert page.input_value("#lga_state") == "NG-EN"
+    finally:
+        context.close()
+
+
+def test_plotly_is_fetched_and_charts_drawn_only_as_they_come_near_the_screen(seeded, browser):
+    context = browser.new_context(viewport={"width": 390, "height": 700}, is_mobile=True)
+    page = context.new_page()
+    try:
+        LoginPage(page, seeded).sign_in("pm@example.com", PASSWORD)
+        page.wait_for_url("**/dashboard/")
+        dashboard = DashboardPage(page, seeded)
+        # On a phone the filters fill the first screen: no chart is near it yet.
+        page.wait_for_load_state("networkidle")
+        assert not dashboard.plotly_loaded() and dashboard.charts_drawn() == 0
+        page.locator("#chart-weekly").scroll_into_view_if_needed()
+        page.wait_for_selector("#chart-weekly svg.main-svg", timeout=15000)
+        assert dashboard.plotly_loaded()
+        assert 1 <= dashboard.charts_drawn() < len(DashboardPage.CHARTS)
+        dashboard.wait_for_charts()
+        assert dashboard.charts_drawn() == len(DashboardPage.CHARTS)
     finally:
         context.close()
