@@ -123,6 +123,9 @@ def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Resp
         hovertemplate="%{hovertext}<extra></extra>",
         name=table.dimension,
     )
+    if len(labels) <= 2:
+        # One or two bars (a zone's view of the zones) stay bars, not a wall of colour.
+        trace.width = 0.4
     extra: dict[str, Any] = {"height": max(320, 28 * len(labels) + 100)} if horizontal else {}
     if horizontal:
         extra["yaxis"] = {"autorange": "reversed", "automargin": True}

@@ -29,6 +29,11 @@ class LoginPage:
         self.page.fill("#email", email)
         self.page.fill("#password", password)
         self.page.click("button.primary")
+        # Settle on the dashboard it lands on: it starts fetching plotly.js as soon as a chart
+        # is near the screen, and leaving mid-download drops the connection (a warning from
+        # the test server's thread, not a fault of the page).
+        self.page.wait_for_url("**/dashboard/")
+        self.page.wait_for_load_state("networkidle")
 
 
 class DashboardPage:
