@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import delete, insert, select
+from sqlalchemy import select
 
 from surveys import clock
 from surveys.extensions import db
-from surveys.models import FunnelCount, Response, Survey
-from surveys.services import catalogue, demo, funnel
+from surveys.models import Response
+from surveys.services import catalogue, demo
 from surveys.services.answers import journal, settle
 from surveys.services.reporting import release
 
@@ -42,33 +41,13 @@ def seed(responses: int, weeks: int, seed_value: int | None, if_empty: bool) -> 
             db.session, surveys, responses, today, weeks=weeks, seed_value=seed_value,
             progress=bar.update,
         )  # fmt: skip
-    _seed_funnel(surveys, done, today, weeks)
+    # The funnel's counters from the same answers: completions per survey and day match.
+    demo.seed_funnel(db.session, today, weeks)
     db.session.flush()
     released = release.release_due_weeks(db.session, _settled_until(today))
     db.session.commit()
     click.echo(f"Added {done} responses to {len(surveys)} surveys.")
     click.echo(_released_text(released))
-
-
-def _seed_funnel(surveys: list[Survey], responses: int, today: date, weeks: int) -> None:
-    """Plausible funnel counters: about three showings and 1.2 starts per completion."""
-    factors = {funnel.SHOWN: 3.0, funnel.STARTED: 1.2, funnel.COMPLETED: 1.0, funnel.NOT_NOW: 0.6}
-    days = weeks * 7
-    per_day = max(1, responses // days // len(surveys))
-    rows = [
-        {
-            "id": uuid.uuid4(),
-            "survey_id": survey.id,
-            "day": today - timedelta(days=days_ago),
-            "event": event,
-            "count": int(per_day * factor * (0.5 + (days - days_ago) / days)),
-        }
-        for survey in surveys
-        for days_ago in range(days)
-        for event, factor in factors.items()
-    ]
-    db.session.execute(delete(FunnelCount).where(FunnelCount.day > today - timedelta(days=days)))
-    db.session.execute(insert(FunnelCount), rows)
 
 
 def _settled_until(day: date) -> date:

@@ -143,8 +143,18 @@ def index() -> str | tuple[str, int]:
         report=report,
         figures=charts.figures(report),
         exports=exports.available(report),
+        consent_rows=_consent_rows(report),
         **_choices(surveys, report),
     )
+
+
+def _consent_rows(report: reports.Report) -> list[object]:
+    """The consent table's rows beside what its chart draws: (row, (label, share, text,
+    margin in points))."""
+    consent = report.consent
+    if report.withheld or consent is None or not consent.available:
+        return []
+    return list(zip(consent.rows, charts.consent_shares(consent, report.min_cell), strict=True))
 
 
 def _choices(surveys: list[Survey], report: reports.Report | None) -> dict[str, object]:
@@ -156,6 +166,10 @@ def _choices(surveys: list[Survey], report: reports.Report | None) -> dict[str, 
         "weeks": _week_choices(view),
         "zones": geography.zones,
         "states": reference.state_choices(),
+        # The "LGAs of" picker offers the states of the view's area only.
+        "lga_states": reports.states_in_area(view.zone, view.state) if view else [],
+        # ... and, with JavaScript, follows the area picker before "Show" (dashboard.js).
+        "state_zones": {code: s.zone for code, s in geography.states.items()},
         "attributes": {a: reports.ATTRIBUTE_LABELS[a] for a in reports.attributes_of(view.survey)}
         if view
         else {},

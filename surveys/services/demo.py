@@ -21,11 +21,12 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from functools import cache
 
-from sqlalchemy import insert
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from surveys import reference
-from surveys.models import Response, Survey
+from surveys.models import FunnelCount, Response, Survey
+from surveys.services import funnel
 
 #: Millions of people per state (NPC 2022 projections, rounded).
 STATE_POPULATION = {
@@ -145,3 +146,37 @@ def seed(
         done += len(rows)
         progress(len(rows))
     return done
+
+
+#: Funnel events per completed survey: about three showings, 1.2 starts and 0.6 "Not now"s.
+FUNNEL_PER_COMPLETION = {funnel.SHOWN: 3.0, funnel.STARTED: 1.2, funnel.NOT_NOW: 0.6}
+
+
+def seed_funnel(session: Session, today: date, weeks: int) -> int:
+    """Funnel counters that agree with the answers: over the last ``weeks`` weeks, each
+    survey's completions on a day are its responses of that day, with more starts and showings
+    than completions (:data:`FUNNEL_PER_COMPLETION`). Replaces the counters of those days;
+    returns how many completions it counted."""
+    first_day = today - timedelta(weeks=weeks)
+    per_day = session.execute(
+        select(Response.survey_id, Response.submitted_on, func.count())
+        .where(Response.submitted_on.between(first_day, today))
+        .group_by(Response.survey_id, Response.submitted_on)
+    ).all()
+    rows = []
+    for survey_id, day, completed in per_day:
+        counts = {funnel.COMPLETED: completed}
+        counts |= {
+            event: round(completed * factor) for event, factor in FUNNEL_PER_COMPLETION.items()
+        }
+        # Never fewer starts than completions, however the rounding falls.
+        counts[funnel.STARTED] = max(counts[funnel.STARTED], completed)
+        counts[funnel.SHOWN] = max(counts[funnel.SHOWN], counts[funnel.STARTED])
+        rows += [
+            {"id": uuid.uuid4(), "survey_id": survey_id, "day": day, "event": e, "count": n}
+            for e, n in counts.items()
+        ]
+    session.execute(delete(FunnelCount).where(FunnelCount.day.between(first_day, today)))
+    if rows:
+        session.execute(insert(FunnelCount), rows)
+    return sum(completed for _, _, completed in per_day)

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from surveys import clock
 from surveys.extensions import db
-from surveys.models import Release, Response, StaffUser
+from surveys.models import FunnelCount, Release, Response, StaffUser
+from surveys.services import funnel
 
 
 def _accounts(app):
@@ -85,6 +86,44 @@ def test_demo_seed_adds_realistic_answers_and_releases_the_weeks_that_have_ended
         assert surveys == 2
     again = runner.invoke(args=["dashboard", "release"])
     assert again.exit_code == 0 and "No week was due for release." in again.output
+
+
+def test_demo_seed_counts_each_surveys_responses_as_its_completed_funnel_steps(app, runner):
+    # Most answers go to one survey: counters split evenly between surveys would not match.
+    result = runner.invoke(args=["demo", "seed", "--responses", "600", "--seed", "2"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        responses = dict(
+            db.session.execute(
+                select(Response.survey_id, func.count()).group_by(Response.survey_id)
+            ).all()
+        )
+        steps = {
+            (survey_id, event): total
+            for survey_id, event, total in db.session.execute(
+                select(
+                    FunnelCount.survey_id, FunnelCount.event, func.sum(FunnelCount.count)
+                ).group_by(FunnelCount.survey_id, FunnelCount.event)
+            )
+        }
+        days = db.session.execute(
+            select(FunnelCount.survey_id, FunnelCount.day, FunnelCount.count).where(
+                FunnelCount.event == funnel.COMPLETED
+            )
+        ).all()
+        for survey_id, day, completed in days:
+            on_the_day = db.session.scalar(
+                select(func.count()).where(
+                    Response.survey_id == survey_id, Response.submitted_on == day
+                )
+            )
+            assert completed == on_the_day
+    assert len(responses) == 2 and max(responses.values()) > 3 * min(responses.values())
+    for survey_id, count in responses.items():
+        completed = steps[(survey_id, funnel.COMPLETED)]
+        assert completed == count
+        assert steps[(survey_id, funnel.SHOWN)] >= steps[(survey_id, funnel.STARTED)] >= completed
+        assert 0 < steps[(survey_id, funnel.NOT_NOW)] < steps[(survey_id, funnel.SHOWN)]
 
 
 def test_demo_seed_if_empty_adds_answers_only_to_an_empty_store(app, runner):

@@ -21,39 +21,69 @@ from surveys.services.reporting.privacy import margin95
 from surveys.services.reporting.report import CrossTable, Estimate, Report, ShareTable, Table
 
 Figure = dict[str, Any]
+WEEK_MS = 7 * 24 * 3600 * 1000
 COLOUR = "#1f5f8b"
 HIDDEN_COLOUR = "#d9d9d9"
 OUTSIDE_COLOUR = "#f4f4f4"
 COLOURSCALE = "Blues"
-#: No plotly logo link, no "edit in Chart Studio", nothing that calls out.
-CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["sendDataToCloud"]}
+#: No toolbar: on a phone it covers the chart, its buttons would be focusable controls inside
+#: the chart's image (axe: nested-interactive), and every chart has its numbers table and CSV.
+#: No plotly logo link, nothing that calls out; charts follow their box's width.
+CONFIG = {"displayModeBar": False, "displaylogo": False, "responsive": True}
 FONT = {"family": "system-ui, sans-serif", "size": 13}
 
 
-def shown_text(estimate: Estimate | None, min_cell: int) -> str:
-    """How a published count reads, in charts and CSV alike."""
+def shown_text(estimate: Estimate | None, min_cell: int, grouped: bool = True) -> str:
+    """How a published count reads: "9,329" on the page, "9329" in a CSV (``grouped=False``),
+    "fewer than K" in both."""
     if estimate is None:
         return "outside this view"
     value = estimate.shown(min_cell)
-    return f"fewer than {min_cell}" if value is None else str(value)
+    if value is None:
+        return f"fewer than {min_cell}"
+    return f"{value:,}" if grouped else str(value)
 
 
-def margin_text(estimate: Estimate | None) -> str:
-    """ "±12": the 95% margin of error, rounded to a whole count ("" outside the view)."""
-    return "" if estimate is None else f"±{estimate.margin:.0f}"
+def margin_text(estimate: Estimate | None, grouped: bool = True) -> str:
+    """ "±1,204": the 95% margin of error, rounded to a whole count ("" outside the view)."""
+    if estimate is None:
+        return ""
+    return f"±{estimate.margin:,.0f}" if grouped else f"±{estimate.margin:.0f}"
 
 
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
     # The page's own heading names the chart; the figure keeps its title for downloads only.
     settings: dict[str, Any] = {
         "meta": {"title": title},
+        # Thousands separated by commas in ticks and labels: 9,329.
+        "separators": ".,",
         "font": FONT,
         "margin": {"l": 60, "r": 20, "t": 20, "b": 80},
         "plot_bgcolor": "white",
+        # No drag-to-zoom: a finger dragging over a chart on a phone scrolls the page.
+        "dragmode": False,
         **extra,
     }
+    for axis in ("xaxis", "yaxis"):
+        settings[axis] = {"fixedrange": True, **settings.get(axis, {})}
     layout = go.Layout(**settings)
     return layout.to_plotly_json()
+
+
+def _colour_key() -> dict[str, Any]:
+    """A colour bar read as counts: above the chart, across it, so that on a phone it takes
+    no width from the chart."""
+    return {
+        "title": {"text": "Respondents", "side": "top"},
+        "orientation": "h",
+        "x": 0.5,
+        "xanchor": "center",
+        "y": 1.02,
+        "yanchor": "bottom",
+        "len": 0.6,
+        "thickness": 12,
+        "tickformat": ",d",
+    }
 
 
 def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Respondents") -> Figure:
@@ -93,13 +123,25 @@ def bar(table: Table, min_cell: int, horizontal: bool = False, unit: str = "Resp
         hovertemplate="%{hovertext}<extra></extra>",
         name=table.dimension,
     )
+    if len(labels) <= 2:
+        # One or two bars (a zone's view of the zones) stay bars, not a wall of colour.
+        trace.width = 0.4
     extra: dict[str, Any] = {"height": max(320, 28 * len(labels) + 100)} if horizontal else {}
     if horizontal:
         extra["yaxis"] = {"autorange": "reversed", "automargin": True}
-        extra["xaxis"] = {"title": {"text": unit}, "rangemode": "tozero"}
+        extra["xaxis"] = {"title": {"text": unit}, "rangemode": "tozero", "tickformat": ","}
     else:
-        extra["yaxis"] = {"title": {"text": unit}, "rangemode": "tozero"}
+        extra["yaxis"] = {
+            "title": {"text": unit}, "rangemode": "tozero", "tickformat": ",", "automargin": True,
+        }  # fmt: skip
         extra["xaxis"] = {"automargin": True}
+        if table.key == "weekly" and labels:
+            # Ticks on the Mondays the bars stand for ("07 Sep"), every week or every few.
+            step = max(1, len(labels) // 6)
+            extra["xaxis"] |= {
+                "tick0": labels[0], "dtick": step * WEEK_MS, "tickformat": "%d %b",
+                "hoverformat": "week of %d %b %Y",
+            }  # fmt: skip
     return {"data": [trace.to_plotly_json()], "layout": _layout(table.title, **extra)}
 
 
@@ -121,14 +163,16 @@ def heatmap(cross: CrossTable, min_cell: int) -> Figure:
         texttemplate="%{text}",
         hovertemplate="%{y} · %{x}: %{text} %{customdata}<extra></extra>",
         colorscale=COLOURSCALE,
+        zmin=0,
         hoverongaps=True,
         xgap=2,
         ygap=2,
-        colorbar={"title": {"text": "Respondents"}},
+        colorbar=_colour_key(),
     )
     layout = _layout(
         cross.title,
-        height=max(360, 34 * len(cross.rows) + 160),
+        height=max(380, 34 * len(cross.rows) + 200),
+        margin={"l": 60, "r": 20, "t": 70, "b": 80},
         xaxis={"automargin": True, "side": "bottom"},
         yaxis={"automargin": True, "autorange": "reversed"},
     )
@@ -175,6 +219,8 @@ def _state_traces() -> dict[str, dict[str, Any]]:
 
 #: The map's colour steps: finer than the eye can tell apart.
 SHADES = 200
+#: Where on the scale a count of 0 sits: light, yet darker than a state outside the view.
+LIGHTEST = 0.15
 
 
 @cache
@@ -184,11 +230,15 @@ def _shade(step: int) -> str:
 
 
 def state_map(report: Report) -> Figure:
-    """A choropleth of the states drawn from the outlines shipped with the app (no tiles)."""
+    """A choropleth of the states drawn from the outlines shipped with the app (no tiles).
+
+    The shading is proportional to the count, from 0: a state twice as dark has about twice
+    the respondents. Hovering (or tapping) a state names it with its count and margin.
+    """
     values = [
         v for e in report.map_values.values() if e is not None and (v := e.shown(report.min_cell))
     ]
-    low, high = (min(values), max(values)) if values else (0, 1)
+    high = max(values) if values else 1
     names = reference.state_choices()
     traces = []
     for code, base in _state_traces().items():
@@ -200,14 +250,15 @@ def state_map(report: Report) -> Figure:
         elif value is None:
             colour = HIDDEN_COLOUR
         else:
-            share = 0.15 + 0.85 * ((value - low) / (high - low) if high > low else 1.0)
-            colour = _shade(round(share * SHADES))
+            colour = _shade(round((LIGHTEST + (1 - LIGHTEST) * value / high) * SHADES))
         trace["fillcolor"] = colour
-        trace["text"] = f"{names[code]}: {shown_text(estimate, report.min_cell)}"
-        trace["hovertext"] = f"{trace['text']} {margin_text(estimate)}".rstrip()
+        # A filled outline's hover label is its one text (plotly has no template for fills):
+        # "Kano: 1,256 ±18".
+        label = f"{names[code]}: {shown_text(estimate, report.min_cell)}"
+        trace["text"] = f"{label} {margin_text(estimate)}".rstrip()
         trace["hoverinfo"] = "text"
         traces.append(trace)
-    # An invisible point carries the colour bar, so the shading has a key.
+    # An invisible point carries the colour bar, so the shading has a key: counts from 0.
     key = go.Scatter(
         x=[None],
         y=[None],
@@ -215,24 +266,23 @@ def state_map(report: Report) -> Figure:
         showlegend=False,
         hoverinfo="skip",
         marker={
-            "colorscale": [
-                [0, _shade(round(0.15 * SHADES))],
-                [1, _shade(SHADES)],
-            ],
-            "cmin": low,
+            "colorscale": [[0, _shade(round(LIGHTEST * SHADES))], [1, _shade(SHADES)]],
+            "cmin": 0,
             "cmax": high,
-            "color": [low],
+            "color": [0],
             "showscale": bool(values),
-            "colorbar": {"title": {"text": "Respondents"}},
+            "colorbar": _colour_key(),
         },
     ).to_plotly_json()
     layout = _layout(
         "Respondents by state",
-        height=520,
+        height=560,
+        # Nigeria is about 0.85 times as tall as it is wide: dashboard.js sizes a narrow map.
+        meta={"title": "Respondents by state", "aspect": 0.85},
         xaxis={"visible": False, "fixedrange": True},
         # Degrees of latitude are a little longer than of longitude this near the equator.
         yaxis={"visible": False, "scaleanchor": "x", "scaleratio": 1.01, "fixedrange": True},
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return {"data": [*traces, key], "layout": layout}
 
@@ -275,8 +325,12 @@ def consent_bars(table: ShareTable, min_cell: int) -> Figure | None:
         cliponaxis=False,
     )  # fmt: skip
     layout = _layout(
-        table.title, yaxis={"title": {"text": "% of consent choices"}, "range": [0, 110]}
-    )
+        table.title,
+        yaxis={"title": {"text": "% of consent choices"}, "range": [0, 110], "ticksuffix": "%",
+               "automargin": True},
+        # Long answer names ("Monthly income band") wrap or tilt; the margin grows to fit them.
+        xaxis={"automargin": True},
+    )  # fmt: skip
     return {"data": [trace.to_plotly_json()], "layout": layout}
 
 

@@ -6,7 +6,7 @@ import csv
 import io
 
 from surveys.services.reporting import charts
-from surveys.services.reporting.charts import margin_text, shown_text
+from surveys.services.reporting.charts import shown_text
 from surveys.services.reporting.report import Report
 
 #: What each export may be called in a URL.
@@ -29,7 +29,9 @@ def to_csv(report: Report, key: str) -> str:
     """The chart ``key`` as CSV; KeyError if the report has no such chart."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    text = lambda estimate: shown_text(estimate, report.min_cell)  # noqa: E731
+    # Plain numbers for spreadsheets: 9329, not the page's 9,329.
+    text = lambda estimate: shown_text(estimate, report.min_cell, grouped=False)  # noqa: E731
+    margin_text = lambda estimate: charts.margin_text(estimate, grouped=False)  # noqa: E731
     if key == "cross":
         cross = report.cross
         if cross is None:

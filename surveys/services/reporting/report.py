@@ -194,10 +194,31 @@ def make_view(
     if (zone or state) and "state" not in survey.questions:
         raise InvalidView("This survey does not ask where people live: choose all of Nigeria.")
     x, y = _cross_pair(attributes_of(survey), cross_x, cross_y)
-    lga = lga_state or state or "NG-LA"
-    if lga not in geography.states:
+    if lga_state and lga_state not in geography.states:
         raise InvalidView("Choose a state from the list for the LGA chart.")
+    lga = lga_state_in_area(zone or None, state or None, lga_state)
     return View(survey, first, last, zone or None, state or None, lga, (x, y))
+
+
+def states_in_area(zone: str | None, state: str | None) -> list[str]:
+    """The codes of the states in an area (a zone, one state, or all of Nigeria), in the order
+    of their names."""
+    names = reference.state_choices()
+    states = reference.geography().states
+    if state:
+        return [state]
+    return [code for code in names if zone is None or states[code].zone == zone]
+
+
+def lga_state_in_area(zone: str | None, state: str | None, wanted: str | None) -> str:
+    """The state whose LGAs are charted: the one asked for if it is in the area, else the
+    area's own state, else Lagos if it is in the area, else the area's first state. A state
+    left over from a view of another area never draws an empty chart."""
+    area = states_in_area(zone, state)
+    for choice in (wanted, state, "NG-LA"):
+        if choice in area:
+            return choice  # type: ignore[return-value]
+    return area[0]
 
 
 def _cross_pair(chartable: list[str], x: str | None, y: str | None) -> tuple[str, str]:
@@ -642,8 +663,9 @@ def _cross(report: Report, data: Released, view: View) -> None:
     report.cross = CrossTable(
         key="cross",
         title=f"{ATTRIBUTE_LABELS[x]} by {ATTRIBUTE_LABELS[y].lower()}",
-        caption="Respondents with each pair of answers. Empty squares show fewer than "
-        f"{report.min_cell}; hover for each square's margin of error.",
+        caption=f"Respondents with each pair of answers (squares under {report.min_cell} read "
+        f"“fewer than {report.min_cell}”). Each square’s margin of error is in its hover "
+        "text and in the table of numbers below.",
         row_attribute=x,
         column_attribute=y,
         rows=rows,
