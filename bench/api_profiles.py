@@ -5,6 +5,8 @@ Run from the repository root (not part of the test suite; it takes four to seven
     .venv/bin/python bench/api_profiles.py                        # SQLite
     .venv/bin/python bench/api_profiles.py --backend postgresql   # PostgreSQL (local, trust)
     .venv/bin/python bench/api_profiles.py --limits-storage redis://127.0.0.1:6379/0  # as deployed
+    git worktree add /tmp/main-app main && ln -s "$PWD/.venv" /tmp/main-app/.venv
+    .venv/bin/python bench/api_profiles.py --compare main=/tmp/main-app   # before/after, one run
 
 It migrates fresh stores, seeds N consenting shoppers with answers, makes an API client, then
 starts three gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
@@ -141,11 +143,13 @@ def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
 BARE = "bench.bare_app:app"
 
 
-def start_gunicorn(app_path: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_gunicorn(
+    app_path: str, port: int, env: dict[str, str], log: Path, root: Path = ROOT
+) -> subprocess.Popen:
     command = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app_path]
     return subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=root,  # gunicorn imports the app from here (another checkout with --compare)
         env={**env, "BIND": f"127.0.0.1:{port}"},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -237,7 +241,16 @@ def main() -> None:
         default="memory://",
         help="where the app counts its rate limits (production: redis://127.0.0.1:6379/0)",
     )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="also run the app of another checkout (e.g. main's, by git worktree or git "
+        "archive) side by side, on the same stores, under this label",
+    )
     args = parser.parse_args()
+    others = dict(item.split("=", 1) for item in args.compare)
     wrk = ensure_wrk()
     folder = Path(tempfile.mkdtemp(prefix="api-bench-"))
     from cryptography.fernet import Fernet
@@ -269,8 +282,11 @@ def main() -> None:
     auth = {"Authorization": f"Bearer {token}"}
     ports = {"profile API": 8731, "floor": 8733, "bare Flask": 8732}
     apps = {"profile API": "wsgi:app", "floor": "bench.floor_app:app", "bare Flask": BARE}
+    roots = {name: ROOT for name in ports}
+    for index, (label, path) in enumerate(others.items()):
+        ports[label], apps[label], roots[label] = 8740 + index, "wsgi:app", Path(path).resolve()
     servers = {
-        name: start_gunicorn(apps[name], port, env, folder / f"{port}.log")
+        name: start_gunicorn(apps[name], port, env, folder / f"{port}.log", roots[name])
         for name, port in ports.items()
     }
     try:
@@ -278,13 +294,13 @@ def main() -> None:
             wait_ready(f"http://127.0.0.1:{port}/api/v1/profiles/{subjects[0]}", auth)
         single = lua_script(folder, "single", token, subjects, batch=False)
         batch = lua_script(folder, "batch", token, subjects, batch=True)
-        everyone = list(ports)
+        everyone = ["profile API", *others, "floor", "bare Flask"]
         scenarios = [
             ("single reads, saturating", single, args.connections, everyone),
             (f"single reads, moderate ({args.moderate} connections)", single, args.moderate,
              everyone),
             ("100-subject batches, saturating", batch, args.connections,
-             ["profile API", "bare Flask"]),
+             ["profile API", *others, "bare Flask"]),
         ]  # fmt: skip
         workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) * 2 + 1))
         print(f"gunicorn.conf.py: {workers} sync workers each; wrk 1 thread, {args.duration} s "
