@@ -97,7 +97,7 @@ class Budgets:
         except Exception:  # noqa: BLE001  (whatever the driver raises: still down)
             return False
 
-    def spend(self, client: str, limits: str) -> Breach | None:
+    def count(self, client: str, limits: str) -> Breach | None:
         """Count one request of ``client``; the first limit it breaks, or None."""
         identifiers = (self.prefix, client, SCOPE) if self.prefix else (client, SCOPE)
         counter = self._counter()
@@ -146,4 +146,4 @@ def spend(client: str) -> Breach | None:
     if not app.config.get("RATELIMIT_ENABLED", True):
         return None
     budgets: Budgets = app.extensions["api_budgets"]
-    return budgets.spend(client, app.config["API_RATE_LIMIT"])
+    return budgets.count(client, app.config["API_RATE_LIMIT"])
