@@ -4,6 +4,9 @@ Run from the repository root (not part of the test suite; it takes four to seven
 
     .venv/bin/python bench/api_profiles.py                        # SQLite
     .venv/bin/python bench/api_profiles.py --backend postgresql   # PostgreSQL (local, trust)
+    .venv/bin/python bench/api_profiles.py --limits-storage redis://127.0.0.1:6379/0  # as deployed
+    git worktree add /tmp/main-app main && ln -s "$PWD/.venv" /tmp/main-app/.venv
+    .venv/bin/python bench/api_profiles.py --compare main=/tmp/main-app   # before/after, one run
 
 It migrates fresh stores, seeds N consenting shoppers with answers, makes an API client, then
 starts three gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
@@ -12,7 +15,9 @@ only the read's own four statements on raw connections (the fastest any implemen
 this design could be). wrk (Debian's package; installed here if missing and running as root)
 loads each in turn with the same settings: single profile reads of random seeded subjects,
 saturating and at a moderate load, and 100-subject batches. Every read of the real app goes
-through auth, the rate limiter and the durable access log, as in production.
+through auth, the rate limit (counted in memory unless --limits-storage says where) and the
+durable access log, as in production. Each row says its share of the bare endpoint's and of
+the floor's throughput.
 """
 
 from __future__ import annotations
@@ -138,11 +143,13 @@ def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
 BARE = "bench.bare_app:app"
 
 
-def start_gunicorn(app_path: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+def start_gunicorn(
+    app_path: str, port: int, env: dict[str, str], log: Path, root: Path = ROOT
+) -> subprocess.Popen:
     command = [str(ROOT / ".venv/bin/gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), app_path]
     return subprocess.Popen(
         command,
-        cwd=ROOT,
+        cwd=root,  # gunicorn imports the app from here (another checkout with --compare)
         env={**env, "BIND": f"127.0.0.1:{port}"},
         stdout=log.open("w"),
         stderr=subprocess.STDOUT,
@@ -229,7 +236,21 @@ def main() -> None:
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1/test"),
         help="a database to connect to while creating the two bench databases",
     )
+    parser.add_argument(
+        "--limits-storage",
+        default="memory://",
+        help="where the app counts its rate limits (production: redis://127.0.0.1:6379/0)",
+    )
+    parser.add_argument(
+        "--compare",
+        action="append",
+        default=[],
+        metavar="LABEL=PATH",
+        help="also run the app of another checkout (e.g. main's, by git worktree or git "
+        "archive) side by side, on the same stores, under this label",
+    )
     args = parser.parse_args()
+    others = dict(item.split("=", 1) for item in args.compare)
     wrk = ensure_wrk()
     folder = Path(tempfile.mkdtemp(prefix="api-bench-"))
     from cryptography.fernet import Fernet
@@ -250,6 +271,8 @@ def main() -> None:
         "IDENTITY_DATABASE_URL": binds["identity"],
         # The limiter stays in the path, set high enough not to refuse the benchmark itself.
         "API_RATE_LIMIT": "1000000 per second",
+        "RATELIMIT_STORAGE_URI": args.limits_storage,
+        "RATELIMIT_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
     }
     started = time.perf_counter()
     token, subjects = seed(env, args.profiles)
@@ -259,8 +282,11 @@ def main() -> None:
     auth = {"Authorization": f"Bearer {token}"}
     ports = {"profile API": 8731, "floor": 8733, "bare Flask": 8732}
     apps = {"profile API": "wsgi:app", "floor": "bench.floor_app:app", "bare Flask": BARE}
+    roots = {name: ROOT for name in ports}
+    for index, (label, path) in enumerate(others.items()):
+        ports[label], apps[label], roots[label] = 8740 + index, "wsgi:app", Path(path).resolve()
     servers = {
-        name: start_gunicorn(apps[name], port, env, folder / f"{port}.log")
+        name: start_gunicorn(apps[name], port, env, folder / f"{port}.log", roots[name])
         for name, port in ports.items()
     }
     try:
@@ -268,19 +294,19 @@ def main() -> None:
             wait_ready(f"http://127.0.0.1:{port}/api/v1/profiles/{subjects[0]}", auth)
         single = lua_script(folder, "single", token, subjects, batch=False)
         batch = lua_script(folder, "batch", token, subjects, batch=True)
-        everyone = list(ports)
+        everyone = ["profile API", *others, "floor", "bare Flask"]
         scenarios = [
             ("single reads, saturating", single, args.connections, everyone),
             (f"single reads, moderate ({args.moderate} connections)", single, args.moderate,
              everyone),
             ("100-subject batches, saturating", batch, args.connections,
-             ["profile API", "bare Flask"]),
+             ["profile API", *others, "bare Flask"]),
         ]  # fmt: skip
         workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) * 2 + 1))
         print(f"gunicorn.conf.py: {workers} sync workers each; wrk 1 thread, {args.duration} s "
               f"per run; {os.cpu_count()} cores shared by everything")  # fmt: skip
         print(f"{'scenario':<44} {'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'of bare':>8}")  # fmt: skip
+              f"{'of bare':>8} {'of floor':>8}")  # fmt: skip
         for title, script, connections, names in scenarios:
             results = {
                 name: run_wrk(wrk, f"http://127.0.0.1:{ports[name]}", script, connections,
@@ -288,11 +314,13 @@ def main() -> None:
                 for name in reversed(names)
             }  # fmt: skip
             bare = max(results["bare Flask"].requests_per_second, 1)
+            floor = results["floor"].requests_per_second if "floor" in results else None
             for name in names:
                 r = results[name]
+                of_floor = f"{r.requests_per_second / floor:>8.0%}" if floor else f"{'':>8}"
                 print(f"{title:<44} {name:<12} {r.requests_per_second:>8.0f} "
-                      f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests_per_second / bare:>8.0%}"
-                      + (f"  ({r.errors} non-2xx!)" if r.errors else ""))  # fmt: skip
+                      f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests_per_second / bare:>8.0%} "
+                      f"{of_floor}" + (f"  ({r.errors} non-2xx!)" if r.errors else ""))  # fmt: skip
         reads = count_reads(env)
         print(f"access-log rows written during the run: {reads}")
     finally:

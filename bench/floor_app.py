@@ -47,12 +47,14 @@ class Store:
         else:
             self.connection.isolation_level = None
 
-    def prepare(self, statement: Any) -> tuple[str, Any]:
+    def prepare(self, statement: Any) -> tuple[str, Any, dict[str, Any]]:
         compiled = statement.compile(dialect=self.dialect)
-        return str(compiled), compiled.positiontup
+        # The statement's own literals (a subquery's LIMIT 1, a status) come with it.
+        return str(compiled), compiled.positiontup, dict(compiled.params)
 
-    def run(self, prepared: tuple[str, Any], values: dict[str, Any]) -> list[Any]:
-        sql, positions = prepared
+    def run(self, prepared: tuple[str, Any, dict[str, Any]], values: dict[str, Any]) -> list[Any]:
+        sql, positions, defaults = prepared
+        values = {**defaults, **values}
         parameters = [values[name] for name in positions] if positions else values
         cursor = self.connection.cursor()
         cursor.execute(sql, parameters)

@@ -32,10 +32,12 @@ from bench.bulk_sync import seed  # noqa: E402
 
 #: Functions whose cumulative time is one part of a read (file suffix, function name).
 PARTS = {
-    "Flask-Limiter (check before the view)": ("flask_limiter/_extension.py", "_check_request_limit"),
+    "Flask-Limiter (check before the view; it leaves /api alone)": ("flask_limiter/_extension.py", "_check_request_limit"),
     "  of which the memory storage's expiry timer threads": ("limits/storage/memory.py", "__schedule_expiry"),
     "Flask-Limiter (headers after the view)": ("flask_limiter/_extension.py", "__inject_headers"),
-    "the view (auth lookup is in the limiter's part)": ("surveys/api/views.py", "profile"),
+    "the API's auth hook (token + consent, then the rate limit)": ("surveys/api/auth.py", "require_caller"),
+    "  of which the rate limit (limits, surveys/api/rate_limits.py)": ("surveys/api/rate_limits.py", "spend"),
+    "the view (consent read with the token, in the auth hook)": ("surveys/api/views.py", "profile"),
     "SQL statements (all of them)": ("sqlalchemy/engine/base.py", "_execute_context"),
     "request teardown (connections back to the pools)": ("flask/app.py", "do_teardown_request"),
     "app-context teardown (ORM session)": ("flask/app.py", "do_teardown_appcontext"),

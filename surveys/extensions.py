@@ -39,6 +39,11 @@ csrf = SameOriginCSRFProtect()
 #: How long to wait on Redis before counting limits without it: it answers in well under a
 #: millisecond, so a stall this long means it is down or stuck, and a shopper must not wait.
 LIMITS_STORAGE_TIMEOUT_SECONDS = 0.5
+#: The storage's connection options, for Flask-Limiter and the API's own counter alike.
+LIMITS_STORAGE_OPTIONS = {
+    "socket_connect_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
+    "socket_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
+}
 
 # Limits are counted per client address in memory (or Redis) only; addresses are never logged.
 # When Redis is unreachable each process counts on its own, in memory, and tries Redis again
@@ -49,10 +54,7 @@ limiter = Limiter(
     key_func=get_remote_address,
     default_limits=[],
     in_memory_fallback_enabled=True,
-    storage_options={
-        "socket_connect_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
-        "socket_timeout": LIMITS_STORAGE_TIMEOUT_SECONDS,
-    },
+    storage_options=dict(LIMITS_STORAGE_OPTIONS),
 )
 
 

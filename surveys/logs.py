@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 import sys
+import threading
 import time
 from typing import Any
 
@@ -44,6 +45,33 @@ class DropWerkzeugRequestLines(logging.Filter):
         return " - - [" not in record.getMessage()
 
 
+#: The counters of this process that are counting in memory because the storage went away.
+_limits_counters_down: set[str] = set()
+_limits_storage_lock = threading.Lock()
+
+
+def limits_storage_unreachable(counter: str) -> None:
+    """Two counters notice the storage going away and coming back, each on its own:
+    Flask-Limiter's for the shopper routes and the API's (surveys/api/rate_limits.py). One
+    warning when the first of them falls back to memory, one line when the last is back."""
+    with _limits_storage_lock:
+        first = not _limits_counters_down
+        _limits_counters_down.add(counter)
+    if first:
+        limits_log.warning(
+            "rate limit storage unreachable: counting limits in this process until it is back"
+        )
+
+
+def limits_storage_recovered(counter: str) -> None:
+    with _limits_storage_lock:
+        was_down = counter in _limits_counters_down
+        _limits_counters_down.discard(counter)
+        last = was_down and not _limits_counters_down
+    if last:
+        limits_log.info("rate limit storage recovered: limits are shared again")
+
+
 class LimiterStorageEvents(logging.Handler):
     """Flask-Limiter's own log lines, reduced to the two an operator needs.
 
@@ -55,11 +83,9 @@ class LimiterStorageEvents(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         if message.startswith("Rate limit storage unreachable"):
-            limits_log.warning(
-                "rate limit storage unreachable: counting limits in this process until it is back"
-            )
+            limits_storage_unreachable("flask-limiter")
         elif message.startswith("Rate limit storage recovered"):
-            limits_log.info("rate limit storage recovered: limits are shared again")
+            limits_storage_recovered("flask-limiter")
 
 
 def init_app(app: Flask) -> None:

@@ -108,10 +108,12 @@ def test_with_redis_down_shoppers_and_the_api_are_served_and_limits_hold_per_pro
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
 
     redis_server.start()  # empty: it kept nothing
+    # Both counters go back (the shopper pages' and the API's, each when a request comes):
+    # "recovered" is said once, when the last of them is back.
     _until(
         lambda: "recovered" in _limits_log(caplog)[-1].getMessage(),
         40,
-        lambda: api.get(FEED, **read),
+        lambda: (api.get(FEED, **read), shopper.open("about-you")),
     )
     assert shopper.submit("about-you", {"gender": "female"}).status_code == 303
     assert redis_server.keys() > 0, "counting did not go back to Redis"

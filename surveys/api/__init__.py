@@ -4,7 +4,7 @@ CSRF does not apply (no cookies are read here; a token in a header is the creden
 every error is ``application/problem+json``.
 """
 
-from flask import Blueprint, current_app
+from flask import Blueprint, request
 from werkzeug.routing import PathConverter
 
 from surveys.extensions import csrf, limiter
@@ -31,16 +31,13 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("subject", SubjectConverter))
 csrf.exempt(bp)
 
-from surveys.api import auth, connections  # noqa: E402, F401
+from surveys.api import auth, connections, rate_limits  # noqa: E402, F401
 
-# One budget per client for the whole API, counted by client name (in Redis when configured,
-# so that every worker counts together). Requests without a valid token are refused before
-# they could spend anyone's budget.
-limiter.shared_limit(
-    lambda: current_app.config["API_RATE_LIMIT"],
-    scope="api",
-    key_func=auth.rate_limit_key,
-    exempt_when=auth.has_no_caller,
-)(bp)
+# One budget per client for the whole API, counted by client name in the auth hook
+# (rate_limits.py; in Redis when configured, so that every worker counts together). Requests
+# without a valid token are refused before they could spend anyone's budget. Flask-Limiter,
+# which counts the shopper routes, leaves the API alone.
+limiter.request_filter(lambda: request.blueprint == "api")
+bp.record_once(lambda state: rate_limits.init_app(state.app))
 
 from surveys.api import views  # noqa: E402, F401

@@ -13,13 +13,15 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, Row, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiClient, WebhookDelivery
 from surveys.models.api import CHANGES_READ, PROFILES_READ, SCOPES
+from surveys.services import profiles
 
 # Prefixes only, so that a leaked token or secret is recognisable (e.g. by secret scanners).
 TOKEN_PREFIX = "svy_"  # noqa: S105  # nosec B105
@@ -190,8 +192,33 @@ def authenticate(identity: Connection, token: str) -> Caller | None:
     return Caller(row[0], frozenset(row[1].split()))
 
 
+def authenticate_reading(
+    identity: Connection, token: str, subject: str
+) -> tuple[Caller | None, list[Row[Any]]]:
+    """The client holding ``token`` (as :func:`authenticate`) and, in the same statement, the
+    consent of ``subject`` as :func:`surveys.services.profiles.profiles_of` reads it (no row:
+    no profile). One round trip instead of two for a single profile read; the consent is only
+    used once the caller is known to have the scope, and never when it is not."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None, []
+    row = identity.execute(
+        _FIND_CALLER_AND_CONSENT, {"token_hash": hash_token(token), "subjects": subject}
+    ).first()
+    if row is None:
+        return None, []
+    consent = row[2:]
+    return Caller(row[0], frozenset(row[1].split())), [consent] if consent[0] is not None else []
+
+
 _clients = ApiClient.__table__
 #: Built once: the hot path only binds the hash.
 _FIND_CALLER = select(_clients.c.name, _clients.c.scopes).where(
     _clients.c.token_hash == bindparam("token_hash"), _clients.c.revoked_at.is_(None)
+)
+_one_consent = profiles.ONE_CONSENT.subquery("consent")
+#: The caller, and the subject's consent row (all NULL when there is none) beside it.
+_FIND_CALLER_AND_CONSENT = (
+    select(_clients.c.name, _clients.c.scopes, *_one_consent.c)
+    .select_from(_clients.outerjoin(_one_consent, true()))
+    .where(_clients.c.token_hash == bindparam("token_hash"), _clients.c.revoked_at.is_(None))
 )

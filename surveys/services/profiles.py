@@ -66,6 +66,15 @@ def profile_of(session: Session, subject: str, cipher: LinkCipher) -> Profile | 
     return profiles_of(identity, answers, [subject], cipher, journal.sealer()).get(subject)
 
 
+#: Longer than any shop customer id: such a subject cannot have a profile.
+SUBJECT_MAX = 128
+
+
+def subject_could_exist(subject: str) -> bool:
+    """Too long, or with a NUL (which no store can hold): no such subject has a profile."""
+    return len(subject) <= SUBJECT_MAX and "\x00" not in subject
+
+
 def _consents_statement(match: str) -> Select[Any]:
     """The identity store's query, built once. One subject is matched with ``=``; several
     with an expanding ``IN``, which SQLAlchemy re-renders on every call, so singles skip it;
@@ -115,6 +124,8 @@ def _consents_statement(match: str) -> Select[Any]:
 
 
 _ONE = _consents_statement("one")
+#: One subject's consent row (bound as ``subjects``): what the caller's lookup reads with it.
+ONE_CONSENT = _ONE
 _MANY = _consents_statement("many")
 _AFTER = _consents_statement("after")
 
@@ -136,6 +147,13 @@ def profiles_of(
     consents = identity.execute(
         _MANY if many else _ONE, {"subjects": list(subjects) if many else subjects[0]}
     ).all()
+    return _profiles_from(answers, consents, cipher, sealer)
+
+
+def profiles_from_consents(
+    answers: Connection, consents: Sequence[Any], cipher: LinkCipher, sealer: Sealer
+) -> dict[str, Profile]:
+    """The profiles of rows of :data:`ONE_CONSENT` read already (with the caller's token)."""
     return _profiles_from(answers, consents, cipher, sealer)
 
 

@@ -257,3 +257,39 @@ def test_a_read_that_cannot_be_logged_gives_out_nothing(app, token, consenting, 
         assert response.mimetype == "application/problem+json"
         assert "NG-LA" not in response.get_data(as_text=True)
     assert store.reads() == []
+
+
+@contextmanager
+def _statements_run():
+    """Every SQL statement sent to a database while the block runs."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+
+
+def test_a_single_read_checks_the_token_and_reads_the_consent_in_one_statement(
+    app, api, consenting, make_api_client
+):
+    """Three statements per read (each a round trip on PostgreSQL): the token with the
+    subject's consent, the answers, the access-log insert; the same answer as before."""
+    consenting("cust-1", ["state"])
+    with _statements_run() as seen:
+        response = api.get(PROFILE.format("cust-1"))
+    assert response.status_code == 200 and response.json["attributes"] == {"state": LAGOS}
+    queries = [s for s in seen if not s.lstrip().upper().startswith(("PRAGMA", "SELECT 1"))]
+    assert len(queries) == 3, queries
+    assert "api_clients" in queries[0] and "consent_records" in queries[0]
+    # Without the scope, the consent read with the token is not given out.
+    changes_only = ApiCaller(app, make_api_client("feed-only", (CHANGES_READ,)).token)
+    assert changes_only.get(PROFILE.format("cust-1")).status_code == 403
+    assert api.get(PROFILE.format("nobody")).status_code == 404

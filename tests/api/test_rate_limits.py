@@ -76,12 +76,31 @@ def test_two_workers_share_one_budget_through_redis(app, limited_app, make_api_c
         redis.Redis.from_url(REDIS_URL).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
-    # Redis outlives the test, and the limiter keeps the first key prefix it is given: a
-    # client name of its own keeps this run's count apart from any other's.
-    token = make_api_client(f"recommender-{secrets.token_hex(4)}").token
-    shared = {"RATELIMIT_STORAGE_URI": REDIS_URL}
+    # Two workers of one deployment: the same Redis and the same key prefix (this run's own,
+    # as Redis outlives the test).
+    token = make_api_client("recommender").token
+    shared = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": secrets.token_hex(6)}
     first = ApiCaller(limited_app(**shared), token)
     second = ApiCaller(limited_app(**shared), token)
     assert [first.get(FEED).status_code, second.get(FEED).status_code] == [200, 200]
     assert first.get(FEED).status_code == 200
     assert second.get(FEED).status_code == 429
+
+
+def test_the_budget_is_kept_under_the_key_flask_limiter_used(app, limited_app, make_api_client):
+    """Workers of the old and the new version side by side (a rolling deploy) spend one
+    budget: the key is <prefix>/<client name>/api, as Flask-Limiter's shared limit made it."""
+    redis = pytest.importorskip("redis")
+    try:
+        server = redis.Redis.from_url(REDIS_URL)
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
+    prefix = secrets.token_hex(6)
+    token = make_api_client("recommender").token
+    api = ApiCaller(
+        limited_app(RATELIMIT_STORAGE_URI=REDIS_URL, RATELIMIT_KEY_PREFIX=prefix), token
+    )
+    assert api.get(FEED).status_code == 200
+    keys = sorted(key.decode() for key in server.keys(f"*{prefix}*"))
+    assert keys and all(f"LIMITER/{prefix}/recommender/api/3/1/minute" in key for key in keys)
