@@ -2,14 +2,14 @@
 
 It carries two things, so that the walk needs no state on the server: the change-feed
 cursor taken before the walk's first page (the same on every page, and where the client
-follows the feed from once the walk is done), and the last subject looked at (the next page
+follows the feed from once the walk is done), and the last subject given out (the next page
 starts after it).
 
-That subject may be one the client was *not* given: a customer who consented but has
-nothing to share, whom the API must not tell apart from one who never consented. So the
-cursor is encrypted and authenticated (Fernet, under a key derived from ``SECRET_KEY`` for
-this use alone): opaque to the client, and one the API did not give out is refused. A new
-``SECRET_KEY`` makes walks in progress start again (a ``400``), nothing worse.
+It is encrypted and authenticated (Fernet, under a key derived from ``SECRET_KEY`` for this
+use alone), and padded to one length: opaque to the client, saying nothing about any subject
+(not even its length), and one the API did not give out is refused, so no client can start a
+page at a subject of its choosing. A new ``SECRET_KEY`` makes walks in progress start again
+(a ``400``), nothing worse.
 """
 
 from __future__ import annotations
@@ -28,13 +28,15 @@ MAX_LENGTH = 2048
 #: The most characters a subject has (the column's length).
 MAX_SUBJECT = 128
 _CONTEXT = b"surveys/sync-cursor/v1"
+#: Every cursor's plaintext is padded to this many bytes (the longest possible is ~540).
+PADDED = 640
 
 
 @dataclass(frozen=True, slots=True)
 class Position:
     #: The change-feed cursor taken before the first page.
     changes: int
-    #: The last subject looked at ("" before the first page).
+    #: The last subject given out ("" before the first page).
     subject: str
 
 
@@ -45,8 +47,9 @@ def _fernet(secret_key: str) -> Fernet:
 
 
 def encode(position: Position, secret_key: str) -> str:
-    text = json.dumps([position.changes, position.subject], ensure_ascii=False)
-    return _fernet(secret_key).encrypt(text.encode("utf-8")).decode("ascii").rstrip("=")
+    text = json.dumps([position.changes, position.subject], ensure_ascii=False).encode("utf-8")
+    padded = text.ljust(PADDED)  # JSON ignores the trailing spaces
+    return _fernet(secret_key).encrypt(padded).decode("ascii").rstrip("=")
 
 
 def decode(raw: str, secret_key: str) -> Position:

@@ -185,11 +185,11 @@ BULK_UNCACHED = 100
 
 @dataclass(frozen=True, slots=True)
 class Listing:
-    """One page of the bulk sync: the consenting subjects after a subject, in order."""
+    """One page of the bulk sync: the next profiles after a subject, in order."""
 
-    #: The profiles found, in subject order (a consent with nothing to share has none).
+    #: The profiles found, in subject order: ``limit`` of them unless this is the last page.
     profiles: dict[str, Profile]
-    #: The last subject looked at, given a profile or not: the next page starts after it.
+    #: The last subject given out: the next page starts after it.
     last_subject: str | None
     has_more: bool
 
@@ -202,16 +202,29 @@ def consented_after(
     cipher: LinkCipher,
     sealer: Sealer,
 ) -> Listing:
-    """The profiles of the next ``limit`` consenting subjects after ``after`` (``""`` for the
-    first), in subject order: two queries per page, as :func:`profiles_of`. Subjects whose
-    consent is active throughout a walk of every page are seen exactly once; one that gives,
-    changes or withdraws consent meanwhile may be seen or not, and the change feed says so."""
-    rows = identity.execute(_AFTER, {"after": after, "limit": limit + 1}).all()
-    page = rows[:limit]
+    """The next ``limit`` profiles after subject ``after`` (``""`` for the first), in subject
+    order, two queries per ``limit + 1`` consents looked at, as :func:`profiles_of`.
+
+    A page is always full unless it is the last, and ``has_more`` says whether another
+    *profile* follows: a consent with nothing to share must look exactly like no consent, so
+    it may neither shorten a page nor end a walk early (a short page between two known
+    subjects would point at the customers in between). Subjects whose consent is active
+    throughout a walk of every page are seen exactly once; one that gives, changes or
+    withdraws consent meanwhile may be seen or not, and the change feed says so."""
+    found: dict[str, Profile] = {}
+    position, exhausted = after, False
+    while len(found) <= limit and not exhausted:
+        rows = identity.execute(_AFTER, {"after": position, "limit": limit + 1}).all()
+        exhausted = len(rows) <= limit
+        if rows:
+            position = rows[-1][0]
+            found.update(_profiles_from(answers, rows, cipher, sealer))
+    subjects = list(found)  # in the order of the rows: the store's subject order
+    page = subjects[:limit]
     return Listing(
-        profiles=_profiles_from(answers, page, cipher, sealer),
-        last_subject=page[-1][0] if page else None,
-        has_more=len(rows) > limit,
+        profiles={subject: found[subject] for subject in page},
+        last_subject=page[-1] if page else None,
+        has_more=len(subjects) > limit,
     )
 
 

@@ -109,14 +109,35 @@ def test_paging_gives_every_consenting_customer_once_in_order_and_only_what_they
         assert api.get(f"/api/v1/profiles/{profile['subject']}").json == profile
 
 
-def test_a_page_skips_a_consent_with_nothing_to_share_but_moves_past_it(api, consenting):
-    consenting("cust-a", ["income_band"], {**ABOUT_YOU, "income_band": "prefer_not_to_say"})
-    consenting("cust-b", ["state"])
-    first = api.get(LISTING, query_string={"limit": 1}).json
-    assert first["profiles"] == [] and first["has_more"] is True
-    second = api.get(LISTING, query_string={"limit": 1, "after": first["next_cursor"]}).json
-    assert [p["subject"] for p in second["profiles"]] == ["cust-b"]
-    assert second["has_more"] is False
+def _page_shapes(api, limit: int) -> list[tuple[list[str], bool]]:
+    """What a walk shows besides the (encrypted) cursors: each page's subjects, and has_more."""
+    shapes, after = [], None
+    while True:
+        query = {"limit": limit, **({"after": after} if after else {})}
+        body = api.get(LISTING, query_string=query).json
+        shapes.append(([p["subject"] for p in body["profiles"]], body["has_more"]))
+        if not body["has_more"]:
+            return shapes
+        after = body["next_cursor"]
+
+
+def test_a_consent_with_nothing_to_share_leaves_no_trace_in_the_pages(api, consenting):
+    """The recommender knows its own customer ids: a short or empty page between two it is
+    given would point at the customers in between. Pages stay full, and the walk is the same
+    as if those customers had never consented."""
+    nothing = {**ABOUT_YOU, "income_band": "prefer_not_to_say"}
+    consenting("cust-a", ["state"])
+    consenting("cust-b", ["income_band"], nothing)
+    consenting("cust-c", ["income_band"], nothing)
+    consenting("cust-d", ["state"])
+    assert _page_shapes(api, limit=1) == [(["cust-a"], True), (["cust-d"], False)]
+    assert _page_shapes(api, limit=2) == [(["cust-a", "cust-d"], False)]
+
+
+def test_a_walk_ending_in_consents_with_nothing_to_share_ends_on_the_last_profile(api, consenting):
+    consenting("cust-a", ["state"])
+    consenting("cust-z", ["income_band"], {**ABOUT_YOU, "income_band": "prefer_not_to_say"})
+    assert _page_shapes(api, limit=1) == [(["cust-a"], False)]
 
 
 def test_an_empty_service_gives_one_empty_page_and_the_feed_start(api):
@@ -299,17 +320,17 @@ def test_a_cursor_made_with_another_key_or_altered_is_refused(app, api, consenti
     assert api.get(LISTING, query_string={"after": good}).status_code == 200
 
 
-def test_the_cursor_hides_a_consent_with_nothing_to_share(app, api, consenting):
-    """A page that skipped such a customer must not name them, even inside its cursor: to a
-    client they are exactly like someone who never consented."""
-    consenting("cust-a", ["income_band"], {**ABOUT_YOU, "income_band": "prefer_not_to_say"})
-    consenting("cust-b", ["state"])
-    first = api.get(LISTING, query_string={"limit": 1}).json
-    assert first["profiles"] == []
-    for text in (first["next_cursor"], _padded_b64decode(first["next_cursor"])):
-        assert "cust-a" not in text
-    position = sync_cursor.decode(first["next_cursor"], app.config["SECRET_KEY"])
-    assert position.subject == "cust-a"  # only the server can read it
+def test_every_cursor_has_one_length_whatever_the_subject(app):
+    """A cursor names no subject, not even by its length."""
+    key = app.config["SECRET_KEY"]
+    lengths = {
+        len(sync_cursor.encode(sync_cursor.Position(changes, subject), key))
+        for changes, subject in [(0, "a"), (7, "cust-20-characters.."), (2**62, "𝄞" * 128)]
+    }
+    assert len(lengths) == 1
+    raw = sync_cursor.encode(sync_cursor.Position(3, "cust-a"), key)
+    assert "cust-a" not in _padded_b64decode(raw)
+    assert sync_cursor.decode(raw, key) == sync_cursor.Position(3, "cust-a")
 
 
 def _padded_b64decode(raw: str) -> str:
