@@ -209,3 +209,35 @@ def test_a_transaction_older_than_a_deletion_holds_the_rewrite_back_until_it_end
     assert holding(raw_files(app, "answers", ANSWER_TABLES), _hash(gone).encode()) == []
     with app.app_context():
         assert db.session.scalars(select(FilesToClear)).all() == []
+
+
+def test_a_rewrite_that_had_to_keep_deleted_rows_says_so_and_stays_listed(
+    app, make_customer, settle, monkeypatch
+):
+    """Some holders are not sessions the wait can see (a standby's feedback, a replication
+    slot, a prepared transaction): the rewrite's own count of the rows it had to keep is the
+    last word. Here the wait is taken out and an open transaction elsewhere stands in."""
+    with app.app_context():
+        engine, elsewhere = db.engines["answers"], db.engines["identity"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("recently dead rows are PostgreSQL's")
+    gone = make_customer()
+    gone.submit("about-you", {"state": "NG-OY", "income_band": "income_600k_1m"})
+    settle()
+    old = elsewhere.connect()
+    old.exec_driver_sql("SELECT pg_current_xact_id()")
+    _post(gone, "/me", "/surveys/about-you/delete")
+    monkeypatch.setattr(scrub, "_wait_for_older_transactions", lambda *arguments: None)
+    with pytest.raises(scrub.ScrubError, match="could not be removed yet"):
+        settle()
+    with app.app_context():
+        assert "responses" in db.session.scalars(select(FilesToClear.relation)).all()
+    assert "responses" in holding(raw_files(app, "answers", ("responses",)), _hash(gone).encode())
+
+    old.rollback()
+    old.close()
+    monkeypatch.undo()
+    settle()
+    assert holding(raw_files(app, "answers", ANSWER_TABLES), _hash(gone).encode()) == []
+    with app.app_context():
+        assert db.session.scalars(select(FilesToClear)).all() == []

@@ -18,6 +18,7 @@ may still see (a "recently dead" row), so each rewrite first waits for such tran
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 
@@ -111,21 +112,54 @@ def _rewrite(engine: Engine, table: str, boundary: str) -> str:
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         _wait_for_older_transactions(connection, boundary, table)
         connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
-        for attempt in range(ATTEMPTS):
-            try:
-                # The name is one of the models' own table names, never input.
-                connection.exec_driver_sql(f'VACUUM FULL "{table}"')
-            except OperationalError as error:
-                if "lock timeout" not in str(error.orig) or attempt == ATTEMPTS - 1:
-                    raise ScrubError(
-                        f"{table}: could not be rewritten ({type(error.orig).__name__}); "
-                        "its files may still hold deleted rows. Run `flask answers settle` "
-                        "again."
-                    ) from None
-                time.sleep(1 + attempt)
-            else:
-                return f"{table}: rewritten (VACUUM FULL)"
+        details: list[str] = []
+
+        def heard(notice: object) -> None:
+            details.append(getattr(notice, "message_detail", None) or "")
+
+        driver = connection.connection.driver_connection
+        driver.add_notice_handler(heard)
+        try:
+            return _vacuum_full(connection, table, details)
+        finally:
+            driver.remove_notice_handler(heard)
+
+
+def _vacuum_full(connection: Connection, table: str, details: list[str]) -> str:
+    for attempt in range(ATTEMPTS):
+        try:
+            # The name is one of the models' own table names, never input.
+            connection.exec_driver_sql(f'VACUUM (FULL, VERBOSE) "{table}"')
+        except OperationalError as error:
+            if "lock timeout" not in str(error.orig) or attempt == ATTEMPTS - 1:
+                raise ScrubError(
+                    f"{table}: could not be rewritten ({type(error.orig).__name__}); "
+                    "its files may still hold deleted rows. Run `flask answers settle` "
+                    "again."
+                ) from None
+            time.sleep(1 + attempt)
+        else:
+            _check_nothing_kept(table, details)
+            return f"{table}: rewritten (VACUUM FULL)"
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+#: What VACUUM (FULL, VERBOSE) says of the deleted rows it had to copy.
+_KEPT = re.compile(r"(\d+) dead row versions cannot be removed yet")
+
+
+def _check_nothing_kept(table: str, details: list[str]) -> None:
+    """The rewrite's own account: a deleted row that something still held back (a session
+    the wait could not see, such as a standby's feedback, a replication slot or a prepared
+    transaction) was copied into the new file, so the table stays listed for the next run."""
+    kept = sum(int(found) for detail in details for found in _KEPT.findall(detail))
+    if kept:
+        raise ScrubError(
+            f"{table}: rewritten, but {kept} deleted row versions could not be removed yet "
+            "(something on the server still holds them back: an old transaction, a "
+            "replication slot, a standby's feedback or a prepared transaction). Run `flask "
+            "answers settle` again once it has gone; the table stays listed until then."
+        )
 
 
 def _wait_for_older_transactions(connection: Connection, boundary: str, table: str) -> None:
