@@ -76,6 +76,7 @@ def privacy() -> str:
         controller=config["CONSENT_CONTROLLER"],
         contact=config["CONSENT_CONTROLLER_CONTACT"],
         periods=retention.Periods.from_config(config),
+        min_cell=config["DASHBOARD_MIN_CELL"],
     )
 
 

@@ -119,3 +119,9 @@ def test_the_not_now_period_stated_is_the_one_a_dismissal_gets(make_app, shopper
     shopper.not_now("about-you")
     page = shopper.client.get("/surveys/about-you/not-now").get_data(as_text=True)
     assert f"{promised} days" in page
+
+
+def test_the_smallest_number_the_dashboard_shows_is_the_configured_one(make_app):
+    assert "fewer than 10”" in notice(make_app())
+    page = notice(make_app(DASHBOARD_MIN_CELL=25))
+    assert "fewer than 25”" in page and "fewer than 10" not in page
