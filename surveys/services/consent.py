@@ -34,8 +34,6 @@ from surveys.models import (
     ConsentLink,
     ConsentRecord,
 )
-from surveys.models.api import UPDATED
-from surveys.models.api import WITHDRAWN as WITHDRAWN_EVENT
 from surveys.models.identity import GIVEN, WITHDRAWN
 from surveys.questions import QUESTION_KEYS, QUESTIONS
 from surveys.services import answers as answer_service
@@ -249,7 +247,7 @@ def give(
         except IntegrityError:
             pass  # the same shopper said yes twice at once; the first link stands
     session.flush()
-    profile_changes.record(session, subject, UPDATED, now)
+    _announce(session, subject, now, cipher)
     return record
 
 
@@ -261,7 +259,7 @@ def change(
     if current(session, subject) is None or _link(session, subject) is None:
         raise ConsentError("You have not agreed to personalisation, so there is nothing to change.")
     record = _append(session, subject, chosen, method, GIVEN, now)
-    profile_changes.record(session, subject, UPDATED, now)
+    _announce(session, subject, now)
     return record
 
 
@@ -288,7 +286,7 @@ def withdraw(
         session.flush()
     if active is None:
         if link is not None:
-            profile_changes.record(session, subject, WITHDRAWN_EVENT, now)
+            _announce(session, subject, now, withdrawn=True)
         return None
     record = _append(
         session,
@@ -299,8 +297,32 @@ def withdraw(
         now,
         answers_after=DELETED if delete_answers else KEPT_ANONYMOUS,
     )
-    profile_changes.record(session, subject, WITHDRAWN_EVENT, now)
+    _announce(session, subject, now, withdrawn=True)
     return record
+
+
+def _announce(
+    session: Session,
+    subject: str,
+    now: datetime,
+    cipher: LinkCipher | None = None,
+    *,
+    withdrawn: bool = False,
+) -> None:
+    """The change-feed event for what a client can now read of ``subject`` (see
+    :func:`surveys.services.profile_changes.announce`): none for a consent with nothing to
+    share, which must look like no consent at all."""
+    from surveys.services import profiles  # it builds on this module
+
+    if withdrawn:
+        shares = False
+    else:
+        if cipher is None:
+            from flask import current_app
+
+            cipher = cipher_for(current_app.config["LINK_ENCRYPTION_KEY"])
+        shares = profiles.shares_anything(session, subject, cipher)
+    profile_changes.announce(session, subject, shares, now)
 
 
 def linked_respondent_hash(session: Session, subject: str, cipher: LinkCipher) -> str | None:

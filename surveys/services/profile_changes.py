@@ -19,7 +19,7 @@ from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiClient, ProfileChange, WebhookDelivery
-from surveys.models.api import CHANGE_TYPES, CHANGES_READ
+from surveys.models.api import CHANGE_TYPES, CHANGES_READ, UPDATED, WITHDRAWN
 
 #: Any constant works: it only has to be the same for every writer of the feed.
 FEED_LOCK = 0x5355525645595331  # "SURVEYS1"
@@ -56,6 +56,23 @@ def _take_feed_lock(session: Session) -> None:
         session.execute(
             select(func.pg_advisory_xact_lock(FEED_LOCK)), bind_arguments={"mapper": ProfileChange}
         )
+
+
+def announce(session: Session, subject: str, shares: bool, now: datetime) -> Change | None:
+    """Tell the feed what a client can now see of ``subject``: ``updated`` if they have a
+    profile (``shares``), ``withdrawn`` if they had one by the feed's last word and have none
+    now, else nothing. A consent with nothing to share must look exactly like no consent,
+    and an event a client then follows to a 404 would tell them apart (found by review)."""
+    if shares:
+        return record(session, subject, UPDATED, now)
+    _take_feed_lock(session)  # the last word cannot change under us
+    last = session.scalar(
+        select(ProfileChange.type)
+        .where(ProfileChange.subject == subject)
+        .order_by(ProfileChange.id.desc())
+        .limit(1)
+    )
+    return record(session, subject, WITHDRAWN, now) if last == UPDATED else None
 
 
 def record(session: Session, subject: str, change_type: str, now: datetime) -> Change:

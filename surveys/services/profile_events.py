@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from surveys import clock
 from surveys.models import ConsentLink
-from surveys.models.api import UPDATED
 from surveys.services import consent as consent_service
 from surveys.services import profile_changes
 from surveys.services.answers import CHANGED_ANSWERS
@@ -29,7 +28,11 @@ from surveys.services.consent import LinkCipher
 def publish_answer_changes(
     session: Session, changed: dict[str, set[str]], cipher: LinkCipher, now: datetime
 ) -> list[str]:
-    """Record an ``updated`` event for each consenting subject a change reaches; returns them."""
+    """Announce each consenting subject a change reaches whose consent covers a changed
+    question (``updated``, or ``withdrawn`` if nothing is left to share); returns those for
+    whom an event was recorded."""
+    from surveys.services import profiles  # it builds on the consent service
+
     by_lookup = {lookup: hashed for hashed in changed for lookup in cipher.lookups(hashed)}
     links = session.execute(
         select(ConsentLink.subject, ConsentLink.respondent_lookup)
@@ -40,8 +43,9 @@ def publish_answer_changes(
     for subject, lookup in links:
         consent = consent_service.current(session, subject)
         if consent is not None and set(consent.attributes) & changed[by_lookup[lookup]]:
-            profile_changes.record(session, subject, UPDATED, now)
-            published.append(subject)
+            shares = profiles.shares_anything(session, subject, cipher)
+            if profile_changes.announce(session, subject, shares, now) is not None:
+                published.append(subject)
     return published
 
 

@@ -150,6 +150,13 @@ def profiles_of(
     return _profiles_from(answers, consents, cipher, sealer)
 
 
+def shares_anything(session: Session, subject: str, cipher: LinkCipher) -> bool:
+    """Whether a client reading ``subject`` now, in this transaction, would get a profile."""
+    identity = session.connection(bind_arguments={"mapper": ConsentLink})
+    answers = session.connection(bind_arguments={"mapper": Response})
+    return subject in profiles_of(identity, answers, [subject], cipher, journal.sealer())
+
+
 def profiles_from_consents(
     answers: Connection, consents: Sequence[Any], cipher: LinkCipher, sealer: Sealer
 ) -> dict[str, Profile]:

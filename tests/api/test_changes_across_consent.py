@@ -30,6 +30,36 @@ def test_giving_changing_and_withdrawing_consent_each_add_an_event(consenting, f
     assert len(feed()) == 3
 
 
+def test_a_consent_with_nothing_to_share_leaves_the_feed_as_no_consent_would(
+    api, consenting, make_customer, feed
+):
+    """An event that a client follows to a 404 would tell a consent with nothing to share from
+    no consent at all (found by review): the feed speaks only of profiles a client can read."""
+    nothing = {"state": "NG-LA", "income_band": "prefer_not_to_say"}
+    customer = consenting("cust-1", ["income_band"], nothing)
+    never = make_customer()
+    never.sign_in("cust-2")
+    never.submit("about-you", nothing)
+    customer.change(["income_band", "age_band"])  # never answered: still nothing
+    assert feed() == []
+    assert api.get(PROFILE.format("cust-1")).status_code == 404
+    customer.withdraw("keep")
+    assert feed() == []
+
+
+def test_the_feed_follows_what_a_client_can_read_of_a_consent(api, consenting, feed):
+    customer = consenting(
+        "cust-1", ["income_band"], {**ABOUT_YOU, "income_band": "prefer_not_to_say"}
+    )
+    customer.submit("about-you", {**ABOUT_YOU, "income_band": "income_150k_300k"})
+    assert feed() == [("cust-1", UPDATED)]  # now there is something to read
+    assert api.get(PROFILE.format("cust-1")).status_code == 200
+    customer.submit("about-you", {**ABOUT_YOU, "income_band": "prefer_not_to_say"})
+    assert feed() == [("cust-1", UPDATED), ("cust-1", WITHDRAWN)]  # and now there is not
+    customer.withdraw("keep")
+    assert len(feed()) == 2  # the client already knows there is nothing
+
+
 def test_a_declined_offer_and_answers_without_consent_add_nothing(make_customer, feed):
     customer = make_customer()
     customer.sign_in("cust-1")
@@ -61,7 +91,7 @@ def test_a_signed_out_under_18_answer_deletes_linked_answers_and_says_so(api, co
     customer = consenting("cust-1", ["state", "age_band"])
     _sign_out(customer)
     customer.submit("about-you", {**ABOUT_YOU, "age_band": "under_18"})
-    assert feed()[-1] == ("cust-1", UPDATED)
+    assert feed()[-1] == ("cust-1", WITHDRAWN)  # nothing is left to read
     assert api.get(PROFILE.format("cust-1")).status_code == 404
 
 
