@@ -141,6 +141,8 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 16 * 1024, minimum=1024),
         # How long "Not now" keeps a survey from being offered again to the same browser.
         "NOT_NOW_DAYS": _int(env, "NOT_NOW_DAYS", 30, minimum=1),
+        # The invitation snippet invites one browser at most once in this many days.
+        "INVITE_EVERY_DAYS": _int(env, "INVITE_EVERY_DAYS", 7, minimum=1),
         # The respondent cookie must outlive "Not now" or the shopper would be asked again.
         "RESPONDENT_COOKIE_DAYS": _int(env, "RESPONDENT_COOKIE_DAYS", 400, minimum=1),
         # Cookies are Secure when served over HTTPS (always, in production).

@@ -1,7 +1,8 @@
 """The service's own cookies, set one way: signed random token, HttpOnly, SameSite=Lax.
 
-Two cookies use this: ``respondent`` (the anonymous respondent key) and ``signin`` (a
-signed-in shopper's session token). Neither ever holds anything but a random token.
+Three cookies use this: ``respondent`` (the anonymous respondent key) and ``signin`` (a
+signed-in shopper's session token), which never hold anything but a random token, and
+``invited`` (the invitation snippet asked this browser lately), which holds the constant ``1``.
 """
 
 from __future__ import annotations

@@ -10,20 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from surveys.security import origin_of
+
 #: Longer than any page address a shop needs; longer ones are refused, not cut.
 MAX_LENGTH = 2000
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _origin(url: str) -> tuple[str, str, int] | None:
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        return None
-    return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
 
 
 def safe_return_to(value: str | None, shop_url: str | None) -> str | None:
@@ -33,8 +23,8 @@ def safe_return_to(value: str | None, shop_url: str | None) -> str | None:
     # Control characters, spaces and backslashes: browsers strip or reinterpret them.
     if not value.isascii() or any(c <= " " or c in "\\\x7f" for c in value):
         return None
-    shop = _origin(shop_url)
-    if shop is None or _origin(value) != shop:
+    shop = origin_of(shop_url)
+    if shop is None or origin_of(value) != shop:
         return None
     parts = urlsplit(value)
     # userinfo (https://shop.ng@evil.example/) and any scheme other than the shop's.
