@@ -36,6 +36,7 @@ SHOP_CALLABLE = frozenset({"shopper.invitation", "shopper.not_now"})
 def _invitation(survey: Any) -> dict[str, Any]:
     return {
         "invite": True,
+        "shop": current_app.config["SHOP_NAME"],
         "survey": {
             "slug": survey.slug,
             "title": survey.title,
