@@ -172,3 +172,35 @@ def test_only_not_now_accepts_a_post_from_the_shops_origin(shop_browser):
         headers={"Origin": SHOP},
     )
     assert sent.status_code == 400
+
+
+def test_under_the_shops_own_origin_links_and_cookies_stay_under_the_services_prefix(
+    make_app, shopper_of
+):
+    """Served at shop.example/surveys/ behind the shop's proxy (X-Forwarded-Prefix), every
+    address carries the prefix and no cookie of ours is sent to the shop's own pages."""
+    app = make_app(TRUSTED_PROXIES=1, SHOP_URL="https://shop.example.ng/")
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    browser = shopper_of(app)
+    proxied = {"X-Forwarded-Prefix": "/surveys", "X-Forwarded-Host": "shop.example.ng"}
+    answer = browser.client.get("/invitation.json", headers=proxied)
+    body = answer.get_json()
+    assert body["survey"]["url"] == "http://shop.example.ng/surveys/surveys/about-you"
+    assert body["not_now"]["url"] == "http://shop.example.ng/surveys/surveys/about-you/not-now"
+    cookies = answer.headers.getlist("Set-Cookie")
+    assert {c.split("=")[0] for c in cookies} == {"invited", "session"}
+    assert all("Path=/surveys/" in c for c in cookies), cookies
+
+    page = browser.client.get("/surveys/about-you", headers=proxied).get_data(as_text=True)
+    assert 'href="/surveys/shop.css"' in page and 'src="/surveys/static/js/survey.js"' in page
+    sent = browser.client.post(
+        "/surveys/about-you/not-now",
+        data={"csrf_token": body["not_now"]["csrf_token"]},
+        headers={**proxied, "Origin": "http://shop.example.ng"},
+        environ_overrides={"HTTP_COOKIE": "; ".join(c.split(";")[0] for c in cookies)},
+    )
+    assert sent.status_code == 303
+    assert sent.headers["Location"] == "/surveys/surveys/about-you/not-now"
+    assert "Path=/surveys/" in sent.headers["Set-Cookie"]

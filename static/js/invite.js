@@ -26,8 +26,11 @@
       var logo = el("span", { class: "svy-logo", "aria-hidden": "true" });
       var text = el("p", { id: "svy-invite-text" }, (words[n] || n) + " quick, optional question" +
         (n === 1 ? "" : "s") + " to tailor " + (it.shop || "the shop"));
-      var answer = el("a", { class: "svy-answer", href: it.survey.url + "?return_to=" +
-        encodeURIComponent(location.href) }, "Answer");
+      var target = new URL(it.survey.url + "?return_to=" + encodeURIComponent(location.href));
+      // A signed-in customer goes through the shop's own hand-over page (docs/invitation.md).
+      var via = me.getAttribute("data-sign-in");
+      var answer = el("a", { class: "svy-answer", href: via ? via + (via.indexOf("?") < 0 ? "?" : "&") +
+        "next=" + encodeURIComponent(target.pathname + target.search) : target.href }, "Answer");
       var later = el("button", { type: "button", class: "svy-later" }, "Not now");
       function close() {
         document.removeEventListener("keydown", onKey);
