@@ -7,21 +7,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Page, expect
 from werkzeug.serving import make_server
+from werkzeug.utils import redirect
 from werkzeug.wrappers import Request, Response
 
 from surveys.extensions import db
 from surveys.services import catalogue
 from tests.browser.axe import CSP_BYPASS, axe_violations
 from tests.browser.pages import SurveyPage
+from tests.consent.consent_helpers import shop_token
 
 SHOP_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Phones · Mama Put Stores</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<script src="{service}/static/js/invite.js" defer></script></head>
+<script src="{service}/static/js/invite.js"{sign_in} defer></script></head>
 <body><main><h1>Phones</h1><p>Tecno Spark 20, ₦180,000.</p></main></body></html>
 """
 
@@ -42,12 +45,22 @@ def _serve(wsgi_app) -> tuple[object, str]:  # type: ignore[no-untyped-def]
 def servers(make_app) -> Iterator[Servers]:  # type: ignore[no-untyped-def]
     """The shop on one port (only its page and the snippet, under a strict CSP that allows
     nothing but the service's origin), the service on another, with SHOP_URL the shop's."""
-    where: dict[str, str] = {}
+    where: dict = {}  # type: ignore[type-arg]
 
     @Request.application
     def shop(request: Request) -> Response:
         service = where["service"]
-        response = Response(SHOP_PAGE.format(service=service), content_type="text/html")
+        if request.path == "/account/surveys":
+            # The shop's hand-over page: its server signs its customer in to the service.
+            token = shop_token(where["app"], "cust-1001")
+            query = {"token": token, "next": request.args["next"]}
+            return redirect(f"{service}/auth/shop?{urlencode(query)}")
+        # A customer signed in to the shop (here: any page under /signed-in/) gets the
+        # snippet with the hand-over page named; anyone else, without.
+        signed_in = request.path.startswith("/signed-in/")
+        sign_in = ' data-sign-in="/account/surveys"' if signed_in else ""
+        page = SHOP_PAGE.format(service=service, sign_in=sign_in)
+        response = Response(page, content_type="text/html")
         response.headers["Content-Security-Policy"] = "; ".join(
             [
                 "default-src 'none'",
@@ -64,7 +77,7 @@ def servers(make_app) -> Iterator[Servers]:  # type: ignore[no-untyped-def]
         return response
 
     shop_server, shop_url = _serve(shop)
-    app = make_app(SHOP_URL=shop_url + "/", SHOP_NAME="Mama Put Stores")
+    app = where["app"] = make_app(SHOP_URL=shop_url + "/", SHOP_NAME="Mama Put Stores")
     with app.app_context():
         catalogue.load_defaults(db.session)
         db.session.commit()
@@ -147,6 +160,19 @@ def test_a_shopper_says_not_now_and_is_not_invited_again_within_the_period(page,
     # The survey page agrees: the same "Not now".
     page.goto(f"{servers.service}/")
     assert page.url.endswith("/surveys/where-you-shop")
+    assert page.console_problems == []
+
+
+def test_a_signed_in_customer_is_handed_over_by_the_shop_and_offered_personalisation(page, servers):
+    shop = ShopPage(page, servers, "/signed-in/phones").open()
+    shop.answer()
+    assert page.url.startswith(f"{servers.service}/surveys/about-you?return_to=")
+    survey = SurveyPage(page, servers.service, "about-you")
+    survey.choose("gender", "Female")
+    survey.send()
+    expect(page.locator("#consent-offer")).to_be_visible()  # only signed-in shoppers see it
+    page.get_by_role("link", name="Back to the shop").click()
+    assert page.url == shop.url
     assert page.console_problems == []
 
 
