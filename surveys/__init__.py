@@ -49,10 +49,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     if app.config["TRUSTED_PROXIES"]:
         # Behind a reverse proxy: take the client address, scheme and host from its headers
-        # (the host and scheme are what form posts' Origin is checked against).
+        # (the host and scheme are what form posts' Origin is checked against), and the path
+        # prefix it serves the app under (X-Forwarded-Prefix: /surveys on the shop's own origin).
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )
 
     from surveys import models  # noqa: F401  (registers both stores' tables)

@@ -68,6 +68,55 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float) ->
     return value
 
 
+#: Neutral until the shop says otherwise: the pages' own blue.
+DEFAULT_BRAND_COLOUR = "#0b5394"
+#: White text on the brand colour, and the brand colour as link text on white, must both be
+#: readable (WCAG 2 AA for normal text).
+MIN_BRAND_CONTRAST = 4.5
+#: Logo files the stylesheet may show, by suffix, and the largest accepted.
+LOGO_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".webp": "image/webp"}
+MAX_LOGO_BYTES = 20 * 1024
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG 2 contrast ratio of ``#rrggbb`` against white."""
+
+    def linear(channel: int) -> float:
+        c = channel / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    luminance = 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b)
+    return 1.05 / (luminance + 0.05)
+
+
+def check_brand_colour(value: str) -> str:
+    """``#rrggbb`` (lower case), dark enough to carry white text; else a ConfigError."""
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", value):
+        raise ConfigError(f"SHOP_BRAND_COLOUR must be a colour written #rrggbb, not {value!r}")
+    ratio = contrast_with_white(value)
+    if ratio < MIN_BRAND_CONTRAST:
+        raise ConfigError(
+            f"SHOP_BRAND_COLOUR {value} is too light: white text on it has a contrast of "
+            f"{ratio:.1f}:1, and at least {MIN_BRAND_CONTRAST}:1 is needed; use a darker shade"
+        )
+    return value.lower()
+
+
+def check_shop_logo(value: str) -> str:
+    """The logo file's path if it is a readable .svg, .png or .webp of at most 20 KB."""
+    if not value:
+        return ""
+    path = Path(value)
+    if path.suffix.lower() not in LOGO_TYPES:
+        raise ConfigError("SHOP_LOGO must be an .svg, .png or .webp file, not " + repr(value))
+    if not path.is_file():
+        raise ConfigError(f"SHOP_LOGO {value!r} is not a file")
+    if path.stat().st_size > MAX_LOGO_BYTES:
+        raise ConfigError(f"SHOP_LOGO must be at most {MAX_LOGO_BYTES // 1024} KB")
+    return str(path.resolve())
+
+
 def _sqlite_url(instance_path: Path, name: str) -> str:
     return f"sqlite:///{instance_path / name}"
 
@@ -122,6 +171,12 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
             "SHOP_URL must be an http:// or https:// address, such as https://shop.ng/"
         )
 
+    shop_name = env.get("SHOP_NAME", "").strip()
+    if len(shop_name) > 60 or any(not c.isprintable() for c in shop_name):
+        raise ConfigError("SHOP_NAME must be at most 60 printable characters")
+    brand_colour = check_brand_colour(env.get("SHOP_BRAND_COLOUR") or DEFAULT_BRAND_COLOUR)
+    shop_logo = check_shop_logo(env.get("SHOP_LOGO", ""))
+
     answers_url = env.get("ANSWERS_DATABASE_URL") or _sqlite_url(instance_path, "answers.db")
     identity_url = env.get("IDENTITY_DATABASE_URL") or _sqlite_url(instance_path, "identity.db")
     binds = {"answers": answers_url, "identity": identity_url}
@@ -141,6 +196,8 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "MAX_CONTENT_LENGTH": _int(env, "MAX_CONTENT_LENGTH", 16 * 1024, minimum=1024),
         # How long "Not now" keeps a survey from being offered again to the same browser.
         "NOT_NOW_DAYS": _int(env, "NOT_NOW_DAYS", 30, minimum=1),
+        # The invitation snippet invites one browser at most once in this many days.
+        "INVITE_EVERY_DAYS": _int(env, "INVITE_EVERY_DAYS", 7, minimum=1),
         # The respondent cookie must outlive "Not now" or the shopper would be asked again.
         "RESPONDENT_COOKIE_DAYS": _int(env, "RESPONDENT_COOKIE_DAYS", 400, minimum=1),
         # Cookies are Secure when served over HTTPS (always, in production).
@@ -162,6 +219,11 @@ def load_config(instance_path: Path, env: Mapping[str, str] | None = None) -> di
         "DEMO": env.get("DEMO") == "1" and not production,
         # Where "Back to the shop" leads after a survey; unset, the survey list (or /demo).
         "SHOP_URL": shop_url,
+        # The shop's look (docs/invitation.md): its name in the page header and the invitation,
+        # its colour for buttons and links, and an optional logo file; all through /shop.css.
+        "SHOP_NAME": shop_name,
+        "SHOP_BRAND_COLOUR": brand_colour,
+        "SHOP_LOGO": shop_logo,
         # The shop's shared secret for signed hand-off tokens (HS256).
         "SHOP_SIGNING_KEY": shop_signing_key,
         # Fernet key(s) for the respondent key in consent links; comma-separated to rotate:

@@ -1,17 +1,25 @@
 """The service's own cookies, set one way: signed random token, HttpOnly, SameSite=Lax.
 
-Two cookies use this: ``respondent`` (the anonymous respondent key) and ``signin`` (a
-signed-in shopper's session token). Neither ever holds anything but a random token.
+Three cookies use this: ``respondent`` (the anonymous respondent key) and ``signin`` (a
+signed-in shopper's session token), which never hold anything but a random token, and
+``invited`` (the invitation snippet asked this browser lately), which holds the constant ``1``.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
+
+
+def cookie_path() -> str:
+    """Where the browser sends our cookies back: the app's own path only. Served under the
+    shop's origin (``/surveys/`` behind its proxy), our cookies never reach the shop's pages
+    or its servers' logs."""
+    return (request.script_root if has_request_context() else "") + "/"
 
 
 def set_token_cookie(response: Response, name: str, signed_value: str, max_age: timedelta) -> None:
@@ -22,14 +30,14 @@ def set_token_cookie(response: Response, name: str, signed_value: str, max_age: 
         httponly=True,
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         samesite="Lax",
-        path="/",
+        path=cookie_path(),
     )
 
 
 def clear_token_cookie(response: Response, name: str) -> None:
     response.delete_cookie(
         name,
-        path="/",
+        path=cookie_path(),
         httponly=True,
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         samesite="Lax",
@@ -39,6 +47,9 @@ def clear_token_cookie(response: Response, name: str) -> None:
 class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed cookie session (it holds the CSRF token, or a staff session token),
     with its signer made once per key rather than on every request."""
+
+    def get_cookie_path(self, app: Flask) -> str:
+        return app.config["SESSION_COOKIE_PATH"] or cookie_path()
 
     def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
         keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))

@@ -16,7 +16,7 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 log = logging.getLogger("surveys.security")
@@ -113,7 +113,7 @@ Origin = tuple[str, str, int]
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _origin_of(url: str) -> Origin | None:
+def origin_of(url: str) -> Origin | None:
     """(scheme, host, port) of a URL, or None if it has no such thing (``null``, garbage)."""
     try:
         parts = urlsplit(url)
@@ -125,19 +125,27 @@ def _origin_of(url: str) -> Origin | None:
     return parts.scheme, parts.hostname.lower(), port or DEFAULT_PORTS[parts.scheme]
 
 
+#: Form posts the shop's own pages may also send (the invitation's "Not now"), still with
+#: the CSRF token: from SHOP_URL's origin when the service runs on a subdomain of the shop.
+SHOP_MAY_POST = frozenset({"shopper.not_now"})
+
+
 def cross_origin_problem() -> str | None:
     """Why this request may not come from this site's own pages, or None if it does.
 
     "This site" is the scheme and host the browser used: behind a reverse proxy, those it
     reports in X-Forwarded-Proto and X-Forwarded-Host (trusted with TRUSTED_PROXIES only).
     """
-    own = _origin_of(request.host_url)
+    allowed = {origin_of(request.host_url)}
+    if request.endpoint in SHOP_MAY_POST and current_app.config["SHOP_URL"]:
+        allowed.add(origin_of(current_app.config["SHOP_URL"]))
+    allowed.discard(None)
     origin = request.headers.get("Origin")
     if origin is not None:
-        return None if _origin_of(origin) == own else "cross-site origin"
+        return None if origin_of(origin) in allowed else "cross-site origin"
     referrer = request.headers.get("Referer")
     if referrer:
-        return None if _origin_of(referrer) == own else "cross-site referrer"
+        return None if origin_of(referrer) in allowed else "cross-site referrer"
     # Browsers that predate Origin on form posts send a Referer to the same site (our
     # policy allows it). Over HTTPS, a post that says neither is refused, as Flask-WTF's
     # strict mode does; plain HTTP (development, tests) has no stronger proof to ask for.

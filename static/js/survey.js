@@ -1,12 +1,13 @@
 // The LGA cascade, made instant. Without this file the "Show its LGAs" button does the same.
 (function () {
+  var lgas = new URL("../../lgas.json", document.currentScript.src);  // under any path prefix
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
   var form = document.getElementById("survey");
   var state = form && form.elements.state;
   var lga = form && form.elements.lga;
   if (!state || !lga) return;
-  fetch("/lgas.json").then(function (r) { return r.json(); }).then(function (names) {
+  fetch(lgas).then(function (r) { return r.json(); }).then(function (names) {
     var refresh = form.querySelector("[data-refresh]");
     var note = form.querySelector("[data-lga-note]");
     if (refresh) refresh.remove();

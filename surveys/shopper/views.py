@@ -28,6 +28,7 @@ from surveys.services.answers import Outcome
 from surveys.shopper import bp
 from surveys.shopper.forms import ActionForm, SurveyForm, build_form
 from surveys.shopper.respondent import current_hash_or_none, key_for_write, remember
+from surveys.shopper.return_to import safe_return_to
 
 #: One budget for every write a shopper's browser can make, counted per client address.
 shopper_writes = limiter.shared_limit(
@@ -134,7 +135,9 @@ def survey(slug: str) -> Response | str | tuple[str, int]:
     if result.outcome is Outcome.UNDER_18:
         # Rendered, not redirected, so that no URL or log line says a child answered.
         return render_template("shopper/under_18.html", survey=survey, way_back=_way_back())
-    response = redirect(url_for("shopper.thanks", slug=survey.slug), code=303)
+    response = redirect(
+        url_for("shopper.thanks", slug=survey.slug, return_to=_return_to()), code=303
+    )
     if result.outcome is Outcome.SAVED and key is None:
         remember(response, new_key)
     return response
@@ -150,6 +153,7 @@ def _render_survey(
         action_form=ActionForm(),
         has_answers=has_answers,
         carried=carried,
+        return_to=_return_to(),
         questions=QUESTIONS,
         prefer_not=reference.PREFER_NOT_TO_SAY,
     )
@@ -173,6 +177,7 @@ def thanks(slug: str, offer_form: ConsentForm | None = None, offer_error: str | 
             db.session, respondent_hash, clock.today(), after=survey
         ),
         way_back=_way_back(),
+        return_to=_return_to(),
         # Signed-in shoppers are offered personalisation (or see what they agreed to).
         **(offer.after_survey(offer_form, offer_error) if response else {}),
     )
@@ -185,9 +190,16 @@ def _shop() -> str | None:
     return url_for("demo.shop") if current_app.config["DEMO"] else None
 
 
+def _return_to() -> str | None:
+    """The shop page the shopper came from, if the shop passed one on SHOP_URL's origin (in
+    the query string, or carried through a form as a hidden field); else None."""
+    return safe_return_to(request.values.get("return_to"), current_app.config["SHOP_URL"])
+
+
 def _way_back() -> tuple[str, str]:
-    """(address, words) of the link back: the shop when known, else the list of surveys."""
-    shop = _shop()
+    """(address, words) of the link back: the page of the shop the shopper came from, else
+    the shop when known, else the list of surveys."""
+    shop = _return_to() or _shop()
     return (shop, "Back to the shop") if shop else (url_for("shopper.index"), "See all surveys")
 
 
@@ -205,7 +217,9 @@ def not_now(slug: str) -> Response:
     )
     funnel.record(db.session, survey, funnel.NOT_NOW, today, respondent_hash)
     db.session.commit()
-    response = redirect(url_for("shopper.dismissed", slug=survey.slug), code=303)
+    response = redirect(
+        url_for("shopper.dismissed", slug=survey.slug, return_to=_return_to()), code=303
+    )
     remember(response, key)
     return response
 
