@@ -24,7 +24,7 @@ from surveys import clock
 from surveys.cookies import set_token_cookie
 from surveys.extensions import db
 from surveys.security import origin_of
-from surveys.services import invitations
+from surveys.services import answers as answer_service
 from surveys.shopper import bp
 from surveys.shopper.respondent import current_hash_or_none
 
@@ -55,7 +55,7 @@ def _invitation(survey: Any) -> dict[str, Any]:
 def invitation() -> Response:
     survey = None
     if not request.cookies.get(INVITED_COOKIE):
-        survey = invitations.survey_to_invite(db.session, current_hash_or_none(), clock.today())
+        survey = answer_service.next_survey(db.session, current_hash_or_none(), clock.today())
     response = jsonify(_invitation(survey) if survey else {"invite": False})
     response.cache_control.no_store = True
     if survey is not None:

@@ -237,14 +237,15 @@ def latest_answers(session: Session, respondent_hash: str, keys: Sequence[str]) 
 
 
 def next_survey(
-    session: Session, respondent_hash: str | None, today: date, *, after: Survey
+    session: Session, respondent_hash: str | None, today: date, *, after: Survey | None = None
 ) -> Survey | None:
-    """The survey to offer once ``after`` is answered: the first open one (by title) that
-    this browser has neither answered nor said "Not now" to, if any."""
+    """The survey to offer this browser (after answering ``after``, on the thank-you page, or
+    in the shop's invitation): the first open one (by title) that it has neither answered nor
+    said "Not now" to, if any."""
     surveys = [
         s
         for s in session.scalars(select(Survey).order_by(Survey.title))
-        if s.is_open(today) and s.id != after.id
+        if s.is_open(today) and (after is None or s.id != after.id)
     ]
     if respondent_hash is None or not surveys:
         return surveys[0] if surveys else None
