@@ -2,10 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 from pages import ConfirmPage, ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
+from playwright.sync_api import Page
 
 pytestmark = pytest.mark.browser
+
+
+@contextmanager
+def _on_a_phone_after_about_you(
+    browser, live_server: str, java_script: bool, customer: str
+) -> Iterator[Page]:
+    """A 390 px phone, JavaScript on or off: ``customer`` signs in at /demo and answers
+    "About you" (a state and an age band; no LGA, which needs no JavaScript)."""
+    context = browser.new_context(
+        base_url=live_server,
+        java_script_enabled=java_script,
+        viewport={"width": 390, "height": 844},
+    )
+    page = context.new_page()
+    try:
+        DemoShop(page).sign_in_as(customer)
+        survey = SurveyPage(page, "about-you").open()
+        page.select_option("#state", label="Lagos")
+        survey.choose("25–34")
+        survey.send()
+        yield page
+    finally:
+        context.close()
 
 
 def answer_about_you(page) -> None:  # type: ignore[no-untyped-def]
@@ -86,18 +113,9 @@ def test_withdrawing_with_delete_asks_again_and_cancel_keeps_everything(
     browser, live_server, java_script
 ):
     """On a phone: "Yes" and "Cancel" are the same size, one above the other."""
-    context = browser.new_context(
-        base_url=live_server,
-        java_script_enabled=java_script,
-        viewport={"width": 390, "height": 844},
-    )
-    page = context.new_page()
-    try:
-        DemoShop(page).sign_in_as("Tolu, who has shopped for years")
-        survey = SurveyPage(page, "about-you").open()
-        page.select_option("#state", label="Lagos")
-        survey.choose("25–34")
-        survey.send()
+    with _on_a_phone_after_about_you(
+        browser, live_server, java_script, "Tolu, who has shopped for years"
+    ) as page:
         ConsentOffer(page).accept("state")
         me = MyDataPage(page)
         me.withdraw_delete.click()
@@ -114,8 +132,6 @@ def test_withdrawing_with_delete_asks_again_and_cancel_keeps_everything(
         page.wait_for_url("**/me?done=withdrawn-deleted*")
         text = me.text()
         assert "your answers are deleted" in text and "Lagos" not in text
-    finally:
-        context.close()
 
 
 def test_delete_everything_asks_again_first(page):
@@ -156,18 +172,9 @@ def test_yes_with_nothing_ticked_shows_the_error_on_the_thank_you_page_in_view_a
     browser, live_server, java_script
 ):
     """On a phone, with or without JavaScript: the error is where the shopper pressed."""
-    context = browser.new_context(
-        base_url=live_server,
-        java_script_enabled=java_script,
-        viewport={"width": 390, "height": 844},
-    )
-    page = context.new_page()
-    try:
-        DemoShop(page).sign_in_as("Adaeze, who orders from Ikeja")
-        survey = SurveyPage(page, "about-you").open()
-        page.select_option("#state", label="Lagos")  # no LGA: it works without JavaScript
-        survey.choose("25–34")
-        survey.send()
+    with _on_a_phone_after_about_you(
+        browser, live_server, java_script, "Adaeze, who orders from Ikeja"
+    ) as page:
         offer = ConsentOffer(page)
         offer.checkbox("state").wait_for()
         offer.yes.click()
@@ -181,8 +188,6 @@ def test_yes_with_nothing_ticked_shows_the_error_on_the_thank_you_page_in_view_a
         assert (
             "You have not made a choice about personalisation yet" in MyDataPage(page).open().text()
         )
-    finally:
-        context.close()
 
 
 def test_the_demo_sign_in_keeps_the_subject_out_of_every_cookie(page):
