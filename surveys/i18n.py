@@ -108,10 +108,8 @@ def select_language() -> str:
     remembered = language_from(request.cookies.get(LANGUAGE_COOKIE))
     if remembered:
         return remembered
-    # Exact tags first (pcm-NG, ha), then Werkzeug's fallback to the primary tag.
-    best = request.accept_languages.best_match(list(LANGUAGES))
-    if best:
-        return best
+    # In the browser's order of preference, the first whose language is one of ours:
+    # "en-GB,ha;q=0.4" is English (Werkzeug's best_match would take the exact "ha" first).
     for tag, _quality in request.accept_languages:
         if found := language_from(tag):
             return found

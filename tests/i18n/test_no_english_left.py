@@ -55,7 +55,11 @@ def english_in(nodes: list[str], allowed: set[str]) -> list[str]:
             found.append(node)
             continue
         # Longer English (two words or more) inside a node: an unmarked sentence in a string.
-        found += [f"{node!r} holds {fragment!r}" for fragment in FRAGMENTS if " " in fragment and fragment in node]
+        found += [
+            f"{node!r} holds {fragment!r}"
+            for fragment in FRAGMENTS
+            if " " in fragment and fragment in node
+        ]
     return found
 
 
