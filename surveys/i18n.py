@@ -51,8 +51,6 @@ LANGUAGE_COOKIE_AGE = timedelta(days=365)
 #: Blueprints whose readers are not shoppers: always English.
 ENGLISH_ONLY_BLUEPRINTS = frozenset({"dashboard", "api", "health"})
 
-babel = Babel()
-
 
 def language_from(value: str | None) -> str | None:
     """A code from LANGUAGES for a tag like ``ha``, ``ha-NG`` or ``HA_ng``; None otherwise."""
@@ -176,7 +174,10 @@ def language_links() -> list[tuple[str, str, str, bool]]:
 
 
 def init_app(app: Flask) -> None:
-    babel.init_app(
+    # One Babel per app, not one at module level: Flask-Babel caches the loaded catalogues
+    # on its instance by language alone, so two apps in one process (the tests) with
+    # different catalogues would otherwise read each other's.
+    Babel(
         app,
         locale_selector=select_language,
         default_locale=DEFAULT_LANGUAGE,
