@@ -29,7 +29,7 @@ from flask import (
     url_for,
 )
 from flask_babel import Babel, force_locale, get_locale
-from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
 from surveys.cookies import cookie_path
@@ -150,7 +150,7 @@ def here() -> str:
     from surveys.shopper.return_to import safe_return_to
 
     path = request.path
-    return_to = safe_return_to(request.values.get("return_to"), current_app.config["SHOP_URL"])
+    return_to = safe_return_to(_return_to_asked(), current_app.config["SHOP_URL"])
     if return_to:
         path += "?" + urlencode({"return_to": return_to})
     adapter = current_app.url_map.bind("localhost")
@@ -161,6 +161,17 @@ def here() -> str:
     except (NotFound, MethodNotAllowed):
         return "/me" if request.blueprint == "account" else "/"
     return path
+
+
+def _return_to_asked() -> str | None:
+    """``return_to`` from the address, or from the form just posted, if it can be read: an
+    error page about the form itself (too large, say) must not fail reading it again."""
+    if "return_to" in request.args or request.method != "POST":
+        return request.args.get("return_to")
+    try:
+        return request.form.get("return_to")
+    except HTTPException:
+        return None
 
 
 def language_links() -> list[tuple[str, str, str, bool]]:
