@@ -13,6 +13,7 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlche
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from surveys.api import problems as api_problems
+from surveys.i18n import current_language
 from surveys.security import CrossSiteRequest
 
 log = logging.getLogger("surveys.errors")
@@ -46,7 +47,7 @@ RETRY_AFTER_SECONDS = 5
 
 #: The page when even the error template cannot be rendered (it may need a store that is down).
 PLAIN_PAGE = (
-    '<!doctype html><html lang="en"><meta charset="utf-8">'
+    '<!doctype html><html lang="{lang}"><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
     "<title>{title}</title><h1>{title}</h1><p>{advice}</p></html>"
 )
@@ -70,7 +71,9 @@ def _page(status: int, title: str | None = None, advice: str | None = None) -> s
         return render_template("errors/error.html", status=status, title=title, advice=advice)
     except SQLAlchemyError:
         _rollback_quietly()
-        return PLAIN_PAGE.format(title=escape(title), advice=escape(advice))
+        return PLAIN_PAGE.format(
+            lang=current_language(), title=escape(title), advice=escape(advice)
+        )
 
 
 def init_app(app: Flask) -> None:
