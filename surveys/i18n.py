@@ -48,8 +48,8 @@ DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "lang"
 #: Long enough not to ask again; it says nothing about the shopper but a language.
 LANGUAGE_COOKIE_AGE = timedelta(days=365)
-#: Blueprints whose readers are not shoppers: always English.
-ENGLISH_ONLY_BLUEPRINTS = frozenset({"dashboard", "api", "health"})
+#: Blueprints whose readers are not shoppers (and the stand-in demo shop): always English.
+ENGLISH_ONLY_BLUEPRINTS = frozenset({"dashboard", "api", "health", "demo"})
 
 
 def language_from(value: str | None) -> str | None:
