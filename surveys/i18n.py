@@ -210,6 +210,10 @@ def init_app(app: Flask) -> None:
         pages: the invitation's JSON sets no cookie for it (it sets none when it says no)."""
         if g.get("language") and response.mimetype == "text/html":
             set_language_cookie(response, g.language)
+        if response.mimetype == "text/html" and request.blueprint not in ENGLISH_ONLY_BLUEPRINTS:
+            # The same address is another page in another language: no cache may mix them.
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
         return response
 
     @app.template_filter("listed")

@@ -200,3 +200,9 @@ def test_language_tags_are_read_leniently_but_only_ours_are_taken():
     assert language_from("fr") is None and language_from("") is None
     assert language_from("h" * 100) is None
     assert set(LANGUAGES) == {"en", "pcm", "ha", "yo", "ig"}
+
+
+def test_a_page_says_it_varies_with_the_language(client):
+    for path in ["/privacy", "/no-such-page", "/surveys/about-you"]:
+        vary = client.get(path).headers["Vary"]
+        assert "Accept-Language" in vary and "Cookie" in vary, path
