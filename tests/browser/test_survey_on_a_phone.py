@@ -51,6 +51,28 @@ def test_keyboard_focus_on_an_answer_is_clearly_visible_on_its_card(page, live_s
     assert survey.look_of("gender", "Male")["outline"].startswith("none")
 
 
+def test_the_progress_bar_at_the_foot_never_hides_the_answer_in_focus(page, live_server):
+    SurveyPage(page, live_server, "about-you").open()
+    page.wait_for_load_state("networkidle")
+    seen = []
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        where = page.evaluate(
+            """() => {
+                const focused = document.activeElement, card = focused.closest("label") || focused;
+                const bar = document.querySelector("#survey [role=status]");
+                return [focused.id, card.getBoundingClientRect().bottom,
+                        bar.getBoundingClientRect().top];
+            }"""
+        )
+        seen.append(where[0])
+        if where[0] in {"state", "lga"} or where[0].endswith("-0"):
+            assert where[1] <= where[2], where  # the focused control ends above the bar
+        if where[0] == "gender-0":
+            break
+    assert {"state", "lga", "age_band-0", "income_band-0", "gender-0"} <= set(seen)
+
+
 def test_a_longer_survey_numbers_its_questions_and_counts_answers_as_they_are_given(
     page, live_server
 ):
