@@ -40,6 +40,7 @@ from surveys.services import catalogue
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LIGHTHOUSE = ["npx", "-y", "lighthouse@12"]
 CATEGORIES = ("performance", "accessibility")
+ATTEMPTS = 3
 
 
 def serve() -> str:
@@ -114,8 +115,16 @@ def lighthouse(url: str, out: Path, cookie: str = "") -> dict[str, float]:
     ]
     if cookie:
         command.append(f"--extra-headers={json.dumps({'Cookie': cookie})}")
-    subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": CHROMIUM})  # noqa: S603
-    report = json.loads(out.read_text())
+    # On a busy machine Lighthouse now and then loses its trace (NO_NAVSTART) and says to run it
+    # again: up to three tries, each said out loud.
+    for attempt in range(1, ATTEMPTS + 1):
+        done = subprocess.run(command, env={**os.environ, "CHROME_PATH": CHROMIUM}, check=False)  # noqa: S603
+        report = json.loads(out.read_text()) if out.exists() else {}
+        if done.returncode == 0 and not report.get("runtimeError"):
+            break
+        print(f"Lighthouse failed on {url} (try {attempt} of {ATTEMPTS})", file=sys.stderr)
+    else:
+        raise SystemExit(f"Lighthouse failed {ATTEMPTS} times on {url}")
     scores = {name: report["categories"][name]["score"] * 100 for name in CATEGORIES}
     scores["transferred"] = report["audits"]["total-byte-weight"]["numericValue"]
     return scores

@@ -1,5 +1,5 @@
-// The progress cue kept current, and the LGA cascade made instant. Without this file the page
-// still says how many questions were answered when it was drawn, and "Show its LGAs" works.
+// Keeps the progress cue current and makes the LGA cascade instant. Without it the page still
+// shows the count as drawn, and "Show its LGAs" works.
 (function () {
   var lgas = new URL("../../lgas.json", document.currentScript.src);  // under any path prefix
   var summary = document.getElementById("error-summary");
@@ -8,8 +8,7 @@
   var status = form && form.querySelector("[data-pattern]");
   if (status) {
     var bar = status.querySelector("progress");
-    // A select counts once it has a value, radios once one is checked. The text changes only
-    // when the count does, so a screen reader hears it once per question, not once per tap.
+    // Text changed only when the count does: a screen reader hears it once per question.
     form.addEventListener("change", function () {
       var n = [].filter.call(form.querySelectorAll("fieldset"), function (q) {
         var list = q.querySelector("select");
@@ -17,7 +16,7 @@
       }).length;
       if (n === bar.value) return;
       bar.value = n;
-      // The whole sentence comes from the page, placeholders and all: it can be translated.
+      // The sentence is the page's (translatable); the script adds no words.
       status.lastChild.textContent = status.dataset.pattern
         .replace("{answered}", n).replace("{total}", bar.max);
     });

@@ -82,8 +82,18 @@ def test_a_longer_survey_numbers_its_questions_and_counts_answers_as_they_are_gi
     expect(survey.progress()).to_have_text("0 of 5 answered")
     survey.choose("age_band", "25–34")
     expect(survey.progress()).to_have_text("1 of 5 answered")
-    survey.choose("age_band", "35–44")  # another answer to the same question: still one
+    # Another answer to the same question: still one, and the live region is not even touched,
+    # so a screen reader hears nothing new (polite, not chatty).
+    page.evaluate(
+        """() => { window.changes = 0; new MutationObserver(() => window.changes++).observe(
+            document.querySelector("#survey [role=status]"),
+            {subtree: true, childList: true, characterData: true}); }"""
+    )
+    survey.choose("age_band", "35–44")
+    survey.choose("age_band", "Prefer not to say")
     expect(survey.progress()).to_have_text("1 of 5 answered")
+    assert page.evaluate("window.changes") == 0
+    assert page.locator("#survey progress").get_attribute("aria-hidden") == "true"
     survey.choose_state("Lagos")
     survey.choose_lga("Ikeja")
     survey.choose("gender", "Prefer not to say")  # "Prefer not to say" is an answer too
