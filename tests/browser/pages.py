@@ -77,6 +77,7 @@ class SurveyPage:
                 const s = getComputedStyle(label), mark = getComputedStyle(label, "::after");
                 return {border: s.borderTopWidth + " " + s.borderTopColor,
                         background: s.backgroundColor, weight: s.fontWeight,
-                        mark: mark.content, outline: s.outlineStyle + " " + s.outlineWidth};
+                        mark: mark.content, outline: s.outlineStyle + " " + s.outlineWidth,
+                        outlineColour: s.outlineColor};
             }"""
         )
