@@ -175,11 +175,25 @@ def _return_to_asked() -> str | None:
 
 
 def language_links() -> list[tuple[str, str, str, bool]]:
-    """(code, own name, address, is current) for the language list on every shopper page."""
+    """(code, own name, address, is current) for the language list on every shopper page.
+
+    On a page that a plain GET of its own address shows again, the link is just ``?lang=ha``
+    (the page itself, in Hausa, remembered): a few bytes, where the survey page has few to
+    spare. Elsewhere (a page shown after a form post, or one carrying the shop's return_to)
+    it goes through ``/language/<code>?next=`` back to the right page.
+    """
     current = current_language()
     back = here()
+    same_page = request.method == "GET" and back == request.path
     return [
-        (code, name, url_for("shopper.choose_language", code=code, next=back), code == current)
+        (
+            code,
+            name,
+            f"?lang={code}"
+            if same_page
+            else url_for("shopper.choose_language", code=code, next=back),
+            code == current,
+        )
         for code, name in LANGUAGES.items()
     ]
 

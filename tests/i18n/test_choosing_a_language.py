@@ -5,6 +5,7 @@ that stay English whatever the shopper chose (the staff dashboard, the API)."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 import pytest
 
@@ -36,11 +37,19 @@ def test_every_shopper_page_lists_the_five_languages_in_their_own_names(client):
 def test_the_link_remembers_the_language_and_comes_back_to_the_page(client):
     page = client.get("/surveys/about-you").get_data(as_text=True)
     assert lang_of(page) == "en"
-    went = client.get(language_links(page)["Hausa"])
+    link = language_links(page)["Hausa"]
+    assert link == "?lang=ha"  # the page itself, in Hausa: a plain GET link
+    again = client.get(urljoin("http://localhost/surveys/about-you", link))
+    assert lang_of(again.get_data(as_text=True)) == "ha"
+    assert any(c.startswith("lang=ha;") for c in again.headers.getlist("Set-Cookie"))
+    assert lang_of(client.get("/privacy").get_data(as_text=True)) == "ha"  # remembered
+
+
+def test_the_language_route_remembers_it_and_goes_back(client):
+    went = client.get("/language/yo?next=/surveys/about-you")
     assert went.status_code == 303
     assert went.headers["Location"] == "/surveys/about-you"
-    assert lang_of(client.get("/surveys/about-you").get_data(as_text=True)) == "ha"
-    assert lang_of(client.get("/privacy").get_data(as_text=True)) == "ha"
+    assert lang_of(client.get("/surveys/about-you").get_data(as_text=True)) == "yo"
 
 
 def test_the_cookie_holds_only_the_language_code(client):
@@ -61,14 +70,21 @@ def test_in_production_the_cookie_is_secure(make_app):
 
 
 def test_under_the_shops_prefix_the_cookie_and_the_way_back_keep_to_the_app(make_app):
-    app = make_app(TRUSTED_PROXIES=1)
+    app = make_app(TRUSTED_PROXIES=1, SHOP_URL="https://shop.example.ng/")
     proxied = {"X-Forwarded-Prefix": "/surveys", "X-Forwarded-Host": "shop.example.ng"}
     client = app.test_client()
-    page = client.get("/privacy", headers=proxied).get_data(as_text=True)
+    page = client.get("/privacy", headers=proxied)
+    assert language_links(page.get_data(as_text=True))["Igbo"] == "?lang=ig"
+    chosen = client.get("/privacy?lang=ig", headers=proxied)
+    assert "Path=/surveys/" in chosen.headers["Set-Cookie"]
+    # Through the route (a page that carries the shop's return_to): back under the prefix.
+    page = client.get(
+        "/surveys/about-you?return_to=https://shop.example.ng/phones", headers=proxied
+    ).get_data(as_text=True)
     link = language_links(page)["Igbo"]
-    assert link == "/surveys/language/ig?next=/privacy"
+    assert link.startswith("/surveys/language/ig?next=/surveys/about-you")
     went = client.get(link.removeprefix("/surveys"), headers=proxied)
-    assert went.headers["Location"] == "/surveys/privacy"
+    assert went.headers["Location"].startswith("/surveys/surveys/about-you?return_to=")
     assert "Path=/surveys/" in went.headers["Set-Cookie"]
 
 
