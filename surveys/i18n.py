@@ -1,9 +1,11 @@
 """The five languages shoppers read: which one a request gets, and the link that changes it.
 
-A shopper page is in the language the shopper chose with the language link (remembered in a
-``lang`` cookie that holds the language code and nothing else), else the best match of the
-browser's ``Accept-Language`` among the five, else English. The staff dashboard and the API
-stay English: they are not for shoppers, and the API's labels are a contract.
+A shopper page is in the language its address asks for (``?lang=ha``: the language links,
+and the survey link the invitation gives in the shop page's language), else the one the
+shopper chose before (remembered in a ``lang`` cookie that holds the language code and
+nothing else), else the first of the five in the browser's ``Accept-Language``, else English.
+The staff dashboard and the API stay English: they are not for shoppers, and the API's
+labels are a contract.
 
 Answers never depend on the language: every stored answer is a language-neutral code.
 """
