@@ -222,3 +222,13 @@ def test_a_page_says_it_varies_with_the_language(client):
     for path in ["/privacy", "/no-such-page", "/surveys/about-you"]:
         vary = client.get(path).headers["Vary"]
         assert "Accept-Language" in vary and "Cookie" in vary, path
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["ha;q=abc, yo;q=0.5", "ha;q=" + "9" * 400, ";;;,,,=", "x-" * 4000, "ha-" + "é" * 50],
+)
+def test_a_hostile_accept_language_is_not_an_error(client, header):
+    page = client.get("/privacy", headers={"Accept-Language": header})
+    assert page.status_code == 200
+    assert lang_of(page.get_data(as_text=True)) in LANGUAGES
