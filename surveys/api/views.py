@@ -123,13 +123,10 @@ def _listing_json(profiles_found: dict[str, Profile], tail: dict[str, Any]) -> b
     (tested), from pieces made once per attribute value: a thousand profiles a page."""
     quote = json.encoder.encode_basestring_ascii  # json.dumps's own, in C
     parts = [
-        '{"subject":%s,"attributes":{%s},"notice_version":%s,"last_changed":"%s"}'
-        % (
-            quote(subject),
-            ",".join([_attribute_json(key, code) for key, code in profile.attributes.items()]),
-            quote(profile.notice_version),
-            profile.changed_at.isoformat(),
-        )
+        f'{{"subject":{quote(subject)},"attributes":{{'
+        + ",".join([_attribute_json(key, code) for key, code in profile.attributes.items()])
+        + f'}},"notice_version":{quote(profile.notice_version)},'
+        f'"last_changed":"{profile.changed_at.isoformat()}"}}'
         for subject, profile in profiles_found.items()
     ]
     rest = json.dumps(tail, separators=(",", ":"))
