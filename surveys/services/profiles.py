@@ -33,6 +33,7 @@ from surveys.models import (
 )
 from surveys.models.identity import GIVEN
 from surveys.questions import QUESTION_KEYS
+from surveys.services import driver_rows
 from surveys.services.answers import journal, states_of
 from surveys.services.answers.journal import Held
 from surveys.services.answers.reading import answers_of_page
@@ -223,7 +224,7 @@ def consented_after(
     found: dict[str, Profile] = {}
     position, exhausted = after, False
     while len(found) <= limit and not exhausted:
-        rows = _consents_after(identity, position, limit + 1)
+        rows = driver_rows.rows(identity, _AFTER, {"after": position, "limit": limit + 1})
         exhausted = len(rows) <= limit
         if rows:
             position = rows[-1][0]
@@ -235,57 +236,6 @@ def consented_after(
         last_subject=page[-1] if page else None,
         has_more=len(subjects) > limit,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class _Compiled:
-    """:data:`_AFTER` as its dialect's SQL text, and how to turn the driver's values into
-    what the statement's column types give (SQLAlchemy's own result processors)."""
-
-    sql: str
-    names: tuple[str, ...] | None
-    defaults: dict[str, Any]
-    processors: tuple[Any, ...]
-
-
-_COMPILED: dict[str, _Compiled] = {}
-
-
-def _compiled_after(connection: Connection) -> _Compiled:
-    dialect = connection.dialect
-    if dialect.name not in _COMPILED:
-        compiled = _AFTER.compile(dialect=dialect)
-        processors = tuple(
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in _AFTER.selected_columns
-        )
-        names = tuple(compiled.positiontup) if compiled.positiontup else None
-        _COMPILED[dialect.name] = _Compiled(str(compiled), names, dict(compiled.params), processors)
-    return _COMPILED[dialect.name]
-
-
-def _consents_after(identity: Connection, after: str, limit: int) -> list[tuple[Any, ...]]:
-    """The rows of :data:`_AFTER`, compiled once and run as the driver's SQL: a page's
-    thousand rows skip SQLAlchemy's per-row machinery, and values that repeat (the lists of
-    attributes, as JSON text on SQLite) are converted once per page."""
-    compiled = _compiled_after(identity)
-    values = {**compiled.defaults, "after": after, "limit": limit}
-    parameters: Any = values
-    if compiled.names is not None:
-        parameters = tuple(values[name] for name in compiled.names)
-    converted: list[dict[Any, Any]] = [{} for _ in compiled.processors]
-    rows = []
-    for row in identity.exec_driver_sql(compiled.sql, parameters):
-        out = []
-        for value, process, seen in zip(row, compiled.processors, converted, strict=True):
-            if process is None or value is None or type(value) is list:
-                out.append(value)
-            elif value in seen:
-                out.append(seen[value])
-            else:
-                out.append(seen.setdefault(value, process(value)))
-        rows.append(tuple(out))
-    return rows
 
 
 def _page_profiles(

@@ -39,6 +39,7 @@ from sqlalchemy.sql.expression import CompoundSelect
 from surveys.models import ANSWER_COLUMNS, Dismissal, Response, Survey
 from surveys.models.answers import JournalEntry
 from surveys.reference import PREFER_NOT_TO_SAY
+from surveys.services import driver_rows
 from surveys.services.answers import journal
 from surveys.services.answers.journal import Answers, BrowserState, Entry, Held
 from surveys.services.answers.sealing import Sealer
@@ -180,7 +181,7 @@ def answers_of_page(
     held: dict[str, dict[Any, Held]] = {hashed: {} for hashed in hashes}
     pending: dict[str, list[Entry]] = {}
     width = len(ANSWER_COLUMNS)
-    for row in connection.execute(_PAGE_STATEMENTS[dialect], params):
+    for row in driver_rows.rows(connection, _PAGE_STATEMENTS[dialect], params):
         kind, key, survey_id, slug, submitted_on, updated_on = row[:6]
         if kind == CLEAR:
             answers = dict(zip(ANSWER_KEYS, row[6 : 6 + width], strict=True))
