@@ -320,7 +320,7 @@ def _bulk_parameters(
 ) -> dict[str, Any]:
     # The same values the ORM would store: a UUID (hex on SQLite), the key list as JSON text
     # (made once per distinct list: a page has a handful).
-    ids = [read_id(now).hex for _ in rows]
+    ids = [f"{made:032x}" for made in _read_ids(now, len(rows))]
     subjects = [row["subject"] for row in rows]
     as_json: dict[tuple[str, ...], str] = {}
     attributes = []
@@ -349,6 +349,17 @@ def read_id(now: datetime) -> uuid.UUID:
     bits = secrets.randbits(74)
     millisecond = int(now.timestamp() * 1000)
     return uuid.UUID(int=(millisecond << 80) | _VERSION_7 | (bits >> 62) << 64 | (bits & _LOW_62))
+
+
+def _read_ids(now: datetime, count: int) -> list[int]:
+    """``count`` ids as :func:`read_id` makes them, as integers, the random bits drawn at once."""
+    high = (int(now.timestamp() * 1000) << 80) | _VERSION_7
+    drawn = secrets.token_bytes(10 * count)
+    made = []
+    for at in range(0, 10 * count, 10):
+        bits = int.from_bytes(drawn[at : at + 10], "big") >> 6  # 74 of the 80 bits
+        made.append(high | (bits >> 62) << 64 | (bits & _LOW_62))
+    return made
 
 
 def record_reads(

@@ -446,6 +446,7 @@ def test_a_page_body_is_the_json_the_profiles_make_whatever_the_subject(subject)
 
 def test_log_ids_are_uuid7_in_the_order_of_their_reads_and_unique():
     """Appended at the end of the log's primary key index, not scattered through it."""
+    import uuid
     from datetime import timedelta
 
     start = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
@@ -455,3 +456,10 @@ def test_log_ids_are_uuid7_in_the_order_of_their_reads_and_unique():
     assert ids == sorted(ids)
     assert len({profiles.read_id(start) for _ in range(1000)}) == 1000
     assert {made.int >> 80 for made in ids} == {int(at.timestamp() * 1000) for at in times}
+    # A page's ids, drawn together: the same shape, all different, after the page before.
+    page = [uuid.UUID(int=made) for made in profiles._read_ids(start, 1000)]
+    assert all(made.version == 7 and made.variant == "specified in RFC 4122" for made in page)
+    assert len(set(page)) == 1000
+    assert {made.int >> 80 for made in page} == {int(start.timestamp() * 1000)}
+    later = profiles._read_ids(times[-1] + timedelta(milliseconds=1), 1000)
+    assert min(later) > max(made.int for made in ids)
