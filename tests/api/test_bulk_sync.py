@@ -463,3 +463,31 @@ def test_log_ids_are_uuid7_in_the_order_of_their_reads_and_unique():
     assert {made.int >> 80 for made in page} == {int(start.timestamp() * 1000)}
     later = profiles._read_ids(times[-1] + timedelta(milliseconds=1), 1000)
     assert min(later) > max(made.int for made in ids)
+
+
+def test_a_link_whose_newest_record_is_not_a_consent_is_passed_over_without_ending_the_walk(
+    app, api, shoppers
+):
+    """Between a withdrawal's record and its link's deletion (one transaction, but a page may
+    read in between on another store's timeline), a link's newest record says "withdrawn":
+    that subject is not listed, and the walk goes on to the subjects after it. PostgreSQL
+    reads a window of links and drops such rows itself; SQLite filters them in the query."""
+    from datetime import timedelta
+
+    from surveys.models import ConsentRecord
+
+    for subject in ("cust-1", "cust-2", "cust-3", "cust-4"):
+        shoppers.give(subject, ["state"])
+    with app.app_context():
+        later = datetime.now(UTC) + timedelta(seconds=1)
+        for subject in ("cust-2", "cust-3"):
+            db.session.add(
+                ConsentRecord(subject=subject, purpose=consent_service.PURPOSE, attributes=[],
+                              notice_version=consent_service.NOTICE_VERSION, given_at=later,
+                              method="privacy-page", status="withdrawn",
+                              answers_after=consent_service.KEPT_ANONYMOUS)
+            )  # fmt: skip
+        db.session.commit()
+    for limit in (1, 2, 1000):
+        listed, _ = _walk(api, limit=limit)
+        assert [p["subject"] for p in listed] == ["cust-1", "cust-4"], limit
