@@ -9,10 +9,12 @@ Run from the repository root (not part of the test suite; it takes four to seven
     .venv/bin/python bench/api_profiles.py --compare main=/tmp/main-app   # before/after, one run
 
 It migrates fresh stores, seeds N consenting shoppers with answers, makes an API client, then
-starts three gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
-bench/bare_app.py, which returns a constant JSON body, and bench/floor_app.py, which runs
-only the read's own four statements on raw connections (the fastest any implementation of
-this design could be). wrk (Debian's package; installed here if missing and running as root)
+starts gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
+bench/bare_app.py, which returns a constant JSON body, and bench/floor_app.py's floors, which
+run only a read's own statements on raw connections (the fastest any implementation of each
+design could be): the four statements of before issue 15 ("floor"), the app's three since
+("floor 3 st": token and consent in one), and two round trips on PostgreSQL ("floor 2 RT":
+token, consent and the log row in one statement, then the answers). wrk (Debian's package; installed here if missing and running as root)
 loads each in turn with the same settings: single profile reads of random seeded subjects,
 saturating and at a moderate load, and 100-subject batches. Every read of the real app goes
 through auth, the rate limit (counted in memory unless --limits-storage says where) and the
@@ -141,6 +143,11 @@ def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
 
 
 BARE = "bench.bare_app:app"
+#: The floors of fewer round trips (bench/floor_app.py): label, port, app. "floor" itself is
+#: the read's four statements as they were before issue 15.
+FLOORS = [("floor 3 st", 8734, "joined"), ("floor 2 RT", 8735, "logged_first")]
+#: The app's own design since issue 15 (token and consent in one statement): its floor.
+NEW_FLOOR = "floor 3 st"
 
 
 def start_gunicorn(
@@ -237,6 +244,11 @@ def main() -> None:
         help="a database to connect to while creating the two bench databases",
     )
     parser.add_argument(
+        "--db-prefix",
+        default="api_bench",
+        help="the bench databases are <prefix>_answers and <prefix>_identity (PostgreSQL)",
+    )
+    parser.add_argument(
         "--limits-storage",
         default="memory://",
         help="where the app counts its rate limits (production: redis://127.0.0.1:6379/0)",
@@ -258,7 +270,7 @@ def main() -> None:
     if args.backend == "sqlite":
         binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
     else:
-        binds = postgres_binds(args.postgres_url)
+        binds = postgres_binds(args.postgres_url, prefix=args.db_prefix)
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         "SURVEYS_ENV": "production",
@@ -280,8 +292,13 @@ def main() -> None:
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
 
     auth = {"Authorization": f"Bearer {token}"}
-    ports = {"profile API": 8731, "floor": 8733, "bare Flask": 8732}
-    apps = {"profile API": "wsgi:app", "floor": "bench.floor_app:app", "bare Flask": BARE}
+    ports = {"profile API": 8731, "floor": 8733, "bare Flask": 8732, **{n: p for n, p, _ in FLOORS}}
+    apps = {
+        "profile API": "wsgi:app",
+        "floor": "bench.floor_app:app",
+        "bare Flask": BARE,
+        **{name: f"bench.floor_app:{app}" for name, _, app in FLOORS},
+    }
     roots = {name: ROOT for name in ports}
     for index, (label, path) in enumerate(others.items()):
         ports[label], apps[label], roots[label] = 8740 + index, "wsgi:app", Path(path).resolve()
@@ -294,7 +311,8 @@ def main() -> None:
             wait_ready(f"http://127.0.0.1:{port}/api/v1/profiles/{subjects[0]}", auth)
         single = lua_script(folder, "single", token, subjects, batch=False)
         batch = lua_script(folder, "batch", token, subjects, batch=True)
-        everyone = ["profile API", *others, "floor", "bare Flask"]
+        floors = ["floor", *(name for name, _, _ in FLOORS)]
+        everyone = ["profile API", *others, *floors, "bare Flask"]
         scenarios = [
             ("single reads, saturating", single, args.connections, everyone),
             (f"single reads, moderate ({args.moderate} connections)", single, args.moderate,
@@ -306,7 +324,7 @@ def main() -> None:
         print(f"gunicorn.conf.py: {workers} sync workers each; wrk 1 thread, {args.duration} s "
               f"per run; {os.cpu_count()} cores shared by everything")  # fmt: skip
         print(f"{'scenario':<44} {'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'of bare':>8} {'of floor':>8}")  # fmt: skip
+              f"{'of bare':>8} {'of floor':>8} {'of ' + NEW_FLOOR:>10}")  # fmt: skip
         for title, script, connections, names in scenarios:
             results = {
                 name: run_wrk(wrk, f"http://127.0.0.1:{ports[name]}", script, connections,
@@ -315,12 +333,14 @@ def main() -> None:
             }  # fmt: skip
             bare = max(results["bare Flask"].requests_per_second, 1)
             floor = results["floor"].requests_per_second if "floor" in results else None
+            new = results[NEW_FLOOR].requests_per_second if NEW_FLOOR in results else None
             for name in names:
                 r = results[name]
                 of_floor = f"{r.requests_per_second / floor:>8.0%}" if floor else f"{'':>8}"
+                of_new = f"{r.requests_per_second / new:>10.0%}" if new else f"{'':>10}"
                 print(f"{title:<44} {name:<12} {r.requests_per_second:>8.0f} "
                       f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests_per_second / bare:>8.0%} "
-                      f"{of_floor}" + (f"  ({r.errors} non-2xx!)" if r.errors else ""))  # fmt: skip
+                      f"{of_floor} {of_new}" + (f"  ({r.errors} non-2xx!)" if r.errors else ""))  # fmt: skip
         reads = count_reads(env)
         print(f"access-log rows written during the run: {reads}")
     finally:
