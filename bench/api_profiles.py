@@ -9,7 +9,7 @@ Run from the repository root (not part of the test suite; it takes four to seven
     .venv/bin/python bench/api_profiles.py --compare main=/tmp/main-app   # before/after, one run
 
 It migrates fresh stores, seeds N consenting shoppers with answers, makes an API client, then
-starts three gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
+starts gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
 bench/bare_app.py, which returns a constant JSON body, and bench/floor_app.py, which runs
 only the read's own four statements on raw connections (the fastest any implementation of
 this design could be). wrk (Debian's package; installed here if missing and running as root)
@@ -18,6 +18,11 @@ saturating and at a moderate load, and 100-subject batches. Every read of the re
 through auth, the rate limit (counted in memory unless --limits-storage says where) and the
 durable access log, as in production. Each row says its share of the bare endpoint's and of
 the floor's throughput.
+
+A fourth server, "floor + limit", is the floor plus one ``limits`` hit per read in the app's
+storage: the shared budget the design requires on top of the statements. Every server is
+loaded in turn, --rounds times in a rotated order, each run on a checkpointed SQLite store;
+a row is the median of its rounds, its shares the medians of each round's own ratios.
 """
 
 from __future__ import annotations
