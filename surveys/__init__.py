@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import inspect
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,9 @@ from surveys.extensions import csrf, db, limiter, login, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@functools.lru_cache(maxsize=512)
-def _is_async(function: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(function)
+#: Whether each hook or view is ``async def``, for as long as it exists (weakly held: a
+#: closure made for one request keeps nothing of it alive here).
+_IS_ASYNC: weakref.WeakKeyDictionary[Callable[..., Any], bool] = weakref.WeakKeyDictionary()
 
 
 class SurveysFlask(Flask):
@@ -29,8 +30,12 @@ class SurveysFlask(Flask):
         every request (19 times for a profile read), and ``inspect`` unwrapping each one
         cost ~3 % of a read. The app has no ``async def`` view or hook anyway."""
         try:
-            is_async = _is_async(func)
-        except TypeError:  # an unhashable callable: asked every time, as Flask does
+            is_async = _IS_ASYNC[func]
+        except KeyError:
+            is_async = inspect.iscoroutinefunction(func)
+            with contextlib.suppress(TypeError):  # not weakly referenceable: not kept
+                _IS_ASYNC[func] = is_async
+        except TypeError:
             is_async = inspect.iscoroutinefunction(func)
         return self.async_to_sync(func) if is_async else func
 
