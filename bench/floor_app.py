@@ -136,6 +136,29 @@ def _logging_read() -> Any:
     )
 
 
+class SharedBudget:
+    """With ``FLOOR_COUNTS_LIMIT=1``, the "floor + shared limit": each read also spends one
+    hit of the client's budget with ``limits``, in RATELIMIT_STORAGE_URI with the app's
+    strategy and API_RATE_LIMIT, as the design requires (one round trip to Redis as deployed,
+    per limit). Still no fallback, no error handling: only the work itself."""
+
+    def __init__(self) -> None:
+        from limits import parse_many
+        from limits.storage import storage_from_string
+        from limits.strategies import STRATEGIES
+
+        storage = storage_from_string(os.environ.get("RATELIMIT_STORAGE_URI", "memory://"))
+        self.counter = STRATEGIES["sliding-window-counter"](storage)
+        self.limits = parse_many(os.environ["API_RATE_LIMIT"])
+        self.prefix = os.environ.get("RATELIMIT_KEY_PREFIX", "")
+
+    def spend(self, client: str) -> bool:
+        return all(self.counter.hit(limit, self.prefix, client, "floor") for limit in self.limits)
+
+
+_budget = SharedBudget() if os.environ.get("FLOOR_COUNTS_LIMIT") == "1" else None
+
+
 KEYS = list(ANSWER_COLUMNS)
 
 
@@ -182,6 +205,8 @@ def profile(subject: str) -> Response:
     caller = identity.run(s["token"], {"token_hash": _token_hash()})
     if not caller:
         return Response(status=401)
+    if _budget is not None and not _budget.spend(caller[0][0]):
+        return Response(status=429)
     consents = identity.run(s["consents"], {"subjects": subject, "status_1": "given"})
     if not consents:
         return Response(status=404)
