@@ -187,8 +187,8 @@ def _tampered(token: str, at: int) -> str:
 
 
 def test_a_page_of_links_decrypts_as_fernet_does_one_at_a_time_under_rotated_keys():
-    """The bulk sync decrypts a page's links together: the same hashes as Fernet's own
-    decryption, whichever of the keys each link was encrypted under."""
+    """The bulk sync decrypts a page's links in one call: the same hashes as a single read's,
+    whichever of the keys each link was encrypted under."""
     from cryptography.fernet import Fernet
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
