@@ -9,15 +9,23 @@ Run from the repository root (not part of the test suite; it takes four to seven
     .venv/bin/python bench/api_profiles.py --compare main=/tmp/main-app   # before/after, one run
 
 It migrates fresh stores, seeds N consenting shoppers with answers, makes an API client, then
-starts three gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
-bench/bare_app.py, which returns a constant JSON body, and bench/floor_app.py, which runs
-only the read's own four statements on raw connections (the fastest any implementation of
-this design could be). wrk (Debian's package; installed here if missing and running as root)
+starts gunicorns with the repository's gunicorn.conf.py: the real app (wsgi:app),
+bench/bare_app.py, which returns a constant JSON body, and bench/floor_app.py's floors, which
+run only a read's own statements on raw connections (the fastest any implementation of each
+design could be): the four statements of before issue 15 ("floor"), the app's three since
+("floor 3 st": token and consent in one), two round trips on PostgreSQL ("floor 2 RT":
+token, consent and the log row in one statement, then the answers), and the floor plus one
+hit of the shared budget ("floor + limit"). wrk (Debian's package; installed here if missing and running as root)
 loads each in turn with the same settings: single profile reads of random seeded subjects,
 saturating and at a moderate load, and 100-subject batches. Every read of the real app goes
 through auth, the rate limit (counted in memory unless --limits-storage says where) and the
 durable access log, as in production. Each row says its share of the bare endpoint's and of
 the floor's throughput.
+
+A fourth server, "floor + limit", is the floor plus one ``limits`` hit per read in the app's
+storage: the shared budget the design requires on top of the statements. Every server is
+loaded in turn, --rounds times in a rotated order, each run on a checkpointed SQLite store;
+a row is the median of its rounds, its shares the medians of each round's own ratios.
 """
 
 from __future__ import annotations
@@ -28,6 +36,8 @@ import random
 import re
 import secrets
 import shutil
+import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -141,6 +151,11 @@ def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
 
 
 BARE = "bench.bare_app:app"
+LIMITED_FLOOR = "floor + limit"
+#: The floors of fewer round trips (bench/floor_app.py): label, port offset, app.
+FLOORS = [("floor 3 st", 4, "joined"), ("floor 2 RT", 5, "logged_first")]
+#: The app's own design since issue 15 (token and consent in one statement): its floor.
+NEW_FLOOR = "floor 3 st"
 
 
 def start_gunicorn(
@@ -229,12 +244,24 @@ def main() -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--profiles", type=int, default=5000, help="consenting shoppers")
     parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--rounds", type=int, default=3, help="every server, in turn, this often")
     parser.add_argument("--connections", type=int, default=16, help="for the saturating runs")
     parser.add_argument("--moderate", type=int, default=2, help="connections, moderate load")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1/test"),
         help="a database to connect to while creating the two bench databases",
+    )
+    parser.add_argument(
+        "--db-prefix",
+        default="api_bench",
+        help="the bench databases are <prefix>_answers and <prefix>_identity (PostgreSQL)",
+    )
+    parser.add_argument(
+        "--first-port",
+        type=int,
+        default=8731,
+        help="the servers listen from this port on (two runs at once need ports apart)",
     )
     parser.add_argument(
         "--limits-storage",
@@ -258,7 +285,7 @@ def main() -> None:
     if args.backend == "sqlite":
         binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
     else:
-        binds = postgres_binds(args.postgres_url)
+        binds = postgres_binds(args.postgres_url, prefix=args.db_prefix)
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         "SURVEYS_ENV": "production",
@@ -280,13 +307,24 @@ def main() -> None:
           f"in {time.perf_counter() - started:.0f} s")  # fmt: skip
 
     auth = {"Authorization": f"Bearer {token}"}
-    ports = {"profile API": 8731, "floor": 8733, "bare Flask": 8732}
+    first = args.first_port
+    ports = {"profile API": first, "floor": first + 2, "bare Flask": first + 1}
     apps = {"profile API": "wsgi:app", "floor": "bench.floor_app:app", "bare Flask": BARE}
+    # The floor plus the shared budget's one `limits` hit per read (floor_app.SharedBudget).
+    ports[LIMITED_FLOOR], apps[LIMITED_FLOOR] = first + 3, "bench.floor_app:app"
+    for name, offset, app in FLOORS:
+        ports[name], apps[name] = first + offset, f"bench.floor_app:{app}"
+    envs = {name: env for name in ports} | {LIMITED_FLOOR: {**env, "FLOOR_COUNTS_LIMIT": "1"}}
     roots = {name: ROOT for name in ports}
     for index, (label, path) in enumerate(others.items()):
-        ports[label], apps[label], roots[label] = 8740 + index, "wsgi:app", Path(path).resolve()
+        ports[label], apps[label], roots[label] = (
+            first + 9 + index,
+            "wsgi:app",
+            Path(path).resolve(),
+        )
+        envs[label] = env
     servers = {
-        name: start_gunicorn(apps[name], port, env, folder / f"{port}.log", roots[name])
+        name: start_gunicorn(apps[name], port, envs[name], folder / f"{port}.log", roots[name])
         for name, port in ports.items()
     }
     try:
@@ -294,7 +332,8 @@ def main() -> None:
             wait_ready(f"http://127.0.0.1:{port}/api/v1/profiles/{subjects[0]}", auth)
         single = lua_script(folder, "single", token, subjects, batch=False)
         batch = lua_script(folder, "batch", token, subjects, batch=True)
-        everyone = ["profile API", *others, "floor", "bare Flask"]
+        floors = [LIMITED_FLOOR, "floor", *(name for name, _, _ in FLOORS)]
+        everyone = ["profile API", *others, *floors, "bare Flask"]
         scenarios = [
             ("single reads, saturating", single, args.connections, everyone),
             (f"single reads, moderate ({args.moderate} connections)", single, args.moderate,
@@ -305,22 +344,27 @@ def main() -> None:
         workers = os.environ.get("WEB_CONCURRENCY", str((os.cpu_count() or 1) * 2 + 1))
         print(f"gunicorn.conf.py: {workers} sync workers each; wrk 1 thread, {args.duration} s "
               f"per run; {os.cpu_count()} cores shared by everything")  # fmt: skip
-        print(f"{'scenario':<44} {'server':<12} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
-              f"{'of bare':>8} {'of floor':>8}")  # fmt: skip
+        print(f"{args.rounds} rounds in turn; medians of each round's figures and ratios")
+        print(f"{'scenario':<44} {'server':<13} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} "
+              f"{'of bare':>8} {'of floor':>8} {'of floor+limit':>8} {'of ' + NEW_FLOOR:>8}")  # fmt: skip
         for title, script, connections, names in scenarios:
-            results = {
-                name: run_wrk(wrk, f"http://127.0.0.1:{ports[name]}", script, connections,
-                              args.duration)
-                for name in reversed(names)
-            }  # fmt: skip
-            bare = max(results["bare Flask"].requests_per_second, 1)
-            floor = results["floor"].requests_per_second if "floor" in results else None
+            rounds = []
+            for turn in range(args.rounds):
+                # Each round in another order (rotated, every other one reversed), each run
+                # on a checkpointed store: no server always runs right after another's burst
+                # of log inserts, nor always on the longest write-ahead log.
+                order = list(reversed(names))
+                order = order[turn % len(order) :] + order[: turn % len(order)]
+                if turn % 2:
+                    order.reverse()
+                results = {}
+                for name in order:
+                    checkpoint(env)
+                    results[name] = run_wrk(wrk, f"http://127.0.0.1:{ports[name]}", script,
+                                            connections, args.duration)  # fmt: skip
+                rounds.append(results)
             for name in names:
-                r = results[name]
-                of_floor = f"{r.requests_per_second / floor:>8.0%}" if floor else f"{'':>8}"
-                print(f"{title:<44} {name:<12} {r.requests_per_second:>8.0f} "
-                      f"{r.p50_ms:>8.2f} {r.p99_ms:>8.2f} {r.requests_per_second / bare:>8.0%} "
-                      f"{of_floor}" + (f"  ({r.errors} non-2xx!)" if r.errors else ""))  # fmt: skip
+                print_row(title, name, rounds)
         reads = count_reads(env)
         print(f"access-log rows written during the run: {reads}")
     finally:
@@ -328,6 +372,39 @@ def main() -> None:
             server.terminate()
         for server in servers.values():
             server.wait(30)
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else 0.0
+
+
+def print_row(title: str, name: str, rounds: list[dict[str, Result]]) -> None:
+    """Medians over the rounds; the shares are the medians of each round's own ratios."""
+    mine = [results[name] for results in rounds]
+    rate = median([r.requests_per_second for r in mine])
+    shares = []
+    for base in ("bare Flask", "floor", LIMITED_FLOOR, NEW_FLOOR):
+        ratios = [
+            results[name].requests_per_second / results[base].requests_per_second
+            for results in rounds
+            if base in results and results[base].requests_per_second
+        ]
+        shares.append(f"{median(ratios):>8.0%}" if ratios else f"{'':>8}")
+    errors = sum(r.errors for r in mine)
+    print(f"{title:<44} {name:<13} {rate:>8.0f} {median([r.p50_ms for r in mine]):>8.2f} "
+          f"{median([r.p99_ms for r in mine]):>8.2f} {' '.join(shares)}"
+          + (f"  ({errors} non-2xx!)" if errors else ""))  # fmt: skip
+
+
+def checkpoint(env: dict[str, str]) -> None:
+    """SQLite: fold the write-ahead log back into the file, so every run starts on an empty
+    one (five workers reading without pause keep SQLite's own checkpoints from ever resetting
+    it, and reads slow down as it grows). PostgreSQL: nothing to do."""
+    for bind in ("ANSWERS_DATABASE_URL", "IDENTITY_DATABASE_URL"):
+        url = env[bind]
+        if url.startswith("sqlite:///"):
+            with sqlite3.connect(url.removeprefix("sqlite:///"), timeout=30) as connection:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def count_reads(env: dict[str, str]) -> int:

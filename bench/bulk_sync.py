@@ -156,6 +156,11 @@ def main() -> None:
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1/test"),
         help="a database to connect to while creating the two bench databases",
     )
+    parser.add_argument(
+        "--db-prefix",
+        default="bulk_sync_bench",
+        help="the bench databases are <prefix>_answers and <prefix>_identity (PostgreSQL)",
+    )
     args = parser.parse_args()
     wrk = ensure_wrk()
     folder = Path(tempfile.mkdtemp(prefix="bulk-sync-bench-"))
@@ -164,7 +169,7 @@ def main() -> None:
     if args.backend == "sqlite":
         binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
     else:
-        binds = postgres_binds(args.postgres_url, prefix="bulk_sync_bench")
+        binds = postgres_binds(args.postgres_url, prefix=args.db_prefix)
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         "SURVEYS_ENV": "production",

@@ -39,7 +39,9 @@ PARTS = {
     "  of which the rate limit (limits, surveys/api/rate_limits.py)": ("surveys/api/rate_limits.py", "spend"),
     "the view (consent read with the token, in the auth hook)": ("surveys/api/views.py", "profile"),
     "SQL statements (all of them)": ("sqlalchemy/engine/base.py", "_execute_context"),
-    "request teardown (connections back to the pools)": ("flask/app.py", "do_teardown_request"),
+    "  of which every hit of limits (one Redis round trip per limit)": ("limits/strategies.py", "hit"),
+    "the JSON access log": ("surveys/logs.py", "log_request"),
+    "request teardown (connections kept for the next request)": ("flask/app.py", "do_teardown_request"),
     "app-context teardown (ORM session)": ("flask/app.py", "do_teardown_appcontext"),
 }  # fmt: skip
 

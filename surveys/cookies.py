@@ -12,9 +12,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, current_app, has_request_context, request
-from flask.sessions import SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Request, Response
+
+#: Where the API's addresses start (surveys.api): no cookie session there.
+API_PREFIX = "/api/"
 
 
 def cookie_path() -> str:
@@ -49,6 +52,14 @@ def clear_token_cookie(response: Response, name: str) -> None:
 class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed cookie session (it holds the CSRF token, or a staff session token),
     with its signer made once per key rather than on every request."""
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        """No cookie is read or set under /api: a caller there is its bearer token alone.
+        API requests get Flask's null session, which refuses writes, is never saved, and
+        costs nothing to open."""
+        if request.path.startswith(API_PREFIX):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
     def get_cookie_path(self, app: Flask) -> str:
         return app.config["SESSION_COOKIE_PATH"] or cookie_path()

@@ -31,7 +31,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 bp.record_once(lambda state: state.app.url_map.converters.setdefault("subject", SubjectConverter))
 csrf.exempt(bp)
 
-from surveys.api import auth, connections, rate_limits  # noqa: E402, F401
+from surveys.api import app_hooks, auth, connections, rate_limits  # noqa: E402, F401
 
 # One budget per client for the whole API, counted by client name in the auth hook
 # (rate_limits.py; in Redis when configured, so that every worker counts together). Requests
@@ -39,5 +39,8 @@ from surveys.api import auth, connections, rate_limits  # noqa: E402, F401
 # which counts the shopper routes, leaves the API alone.
 limiter.request_filter(lambda: request.blueprint == "api")
 bp.record_once(lambda state: rate_limits.init_app(state.app))
+# Nor do its hooks, nor Flask-Login's, run at all on API requests (app_hooks.py). The
+# extensions are attached before the blueprints are registered, so their hooks are there.
+bp.record_once(lambda state: app_hooks.skip_in(state.app, bp.name))
 
 from surveys.api import views  # noqa: E402, F401

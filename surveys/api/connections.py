@@ -10,20 +10,33 @@ The connections come from engines of their own, made in autocommit once: switchi
 connection to autocommit and back on every request costs more than the statements (on SQLite
 the switch back is a PRAGMA). A sync worker keeps one such connection per store, beside the
 one per store of the ORM session: count four per worker when sizing max_connections.
+
+Each worker thread holds on to its two connections from one request to the next instead of
+checking them out of the pool and back in every time (that round through the pool was ~7 %
+of a read, docs/benchmarks.md). Holding one changes nothing the pool guaranteed: with no
+transaction ever open there is no state to carry over; one that a store cut (SQLAlchemy marks
+it invalidated) is dropped at the end of the request, and one left idle for longer than
+``PING_AFTER_IDLE_SECONDS`` is pinged before use, as the pool would have (and replaced if the
+store dropped it meanwhile).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine.base import OptionEngine
+from sqlalchemy.exc import DBAPIError
 
+from surveys import extensions
 from surveys.api import bp
 from surveys.extensions import db
 
 _ENGINES = "surveys.api_engines"
+#: Each thread's connections between requests: {bind: (connection, when last used)}.
+_HELD = "surveys.api_held_connections"
 
 
 def identity() -> Connection:
@@ -39,8 +52,38 @@ def answers() -> Connection:
 def _connection(bind: str) -> Connection:
     opened: dict[str, Connection] = g.setdefault("api_connections", {})
     if bind not in opened:
-        opened[bind] = _engine(current_app, bind).connect()
+        opened[bind] = _held_or_new(current_app, bind)
     return opened[bind]
+
+
+def _held(app: Flask) -> dict[str, tuple[Connection, float]]:
+    local = app.extensions.get(_HELD)
+    if local is None:
+        local = app.extensions.setdefault(_HELD, threading.local())
+    held: dict[str, tuple[Connection, float]] | None = getattr(local, "connections", None)
+    if held is None:
+        held = local.connections = {}
+    return held
+
+
+def _held_or_new(app: Flask, bind: str) -> Connection:
+    held = _held(app).pop(bind, None)
+    if held is not None:
+        connection, last_used = held
+        if time.monotonic() - last_used < extensions.PING_AFTER_IDLE_SECONDS:
+            return connection
+        if _answers_a_ping(connection):
+            return connection
+        connection.close()  # cut while idle: a new one (the pool tests its idle ones too)
+    return _engine(app, bind).connect()
+
+
+def _answers_a_ping(connection: Connection) -> bool:
+    try:
+        connection.exec_driver_sql("SELECT 1").close()
+    except DBAPIError:
+        return False
+    return not connection.invalidated
 
 
 _making_engines = threading.Lock()
@@ -70,13 +113,27 @@ def _autocommit_engine(app: Flask, app_engine: Engine) -> Engine:
 
 def dispose_engines(app: Flask) -> None:
     """Close the API's pooled connections (for tests and tools that drop the stores)."""
+    held = _held(app)
+    for connection, _ in held.values():
+        connection.close()
+    held.clear()
     for engine in app.extensions.pop(_ENGINES, {}).values():
         if not isinstance(engine, OptionEngine):  # a view of the app's engine: not ours
             engine.dispose()
 
 
 @bp.teardown_request
-def close_connections(error: BaseException | None) -> None:
-    """Back to the pool, whatever happened (there is never a transaction left open)."""
-    for connection in g.pop("api_connections", {}).values():
-        connection.close()
+def release_connections(error: BaseException | None) -> None:
+    """Kept for this thread's next request, unless a store cut it (or an error escaped).
+
+    A view of the app's own engine (SQLite in memory, in tests) goes back at once: its one
+    connection is the ORM session's too, and must not stay in autocommit."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    held = _held(app)
+    engines = app.extensions.get(_ENGINES, {})
+    for bind, connection in g.pop("api_connections", {}).items():
+        shared = isinstance(engines.get(bind), OptionEngine)
+        if error is not None or shared or connection.invalidated:
+            connection.close()
+        else:
+            held[bind] = (connection, time.monotonic())

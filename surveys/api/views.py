@@ -111,6 +111,28 @@ def _profile_json(subject: str, profile: Profile) -> dict[str, Any]:
     }
 
 
+@cache
+def _attribute_json(key: str, code: str) -> str:
+    """One attribute as the JSON a profile carries it in (codes and labels are few)."""
+    label = _labels()[key].get(code, code)
+    return json.dumps(key) + ":" + json.dumps({"code": code, "label": label}, separators=(",", ":"))
+
+
+def _listing_json(profiles_found: dict[str, Profile], tail: dict[str, Any]) -> bytes:
+    """A page of the bulk sync as :func:`_profile_json` and ``json.dumps`` would write it
+    (tested), from pieces made once per attribute value: a thousand profiles a page."""
+    quote = json.encoder.encode_basestring_ascii  # json.dumps's own, in C
+    parts = [
+        f'{{"subject":{quote(subject)},"attributes":{{'
+        + ",".join([_attribute_json(key, code) for key, code in profile.attributes.items()])
+        + f'}},"notice_version":{quote(profile.notice_version)},'
+        f'"last_changed":"{profile.changed_at.isoformat()}"}}'
+        for subject, profile in profiles_found.items()
+    ]
+    rest = json.dumps(tail, separators=(",", ":"))
+    return ('{"profiles":[' + ",".join(parts) + "]," + rest[1:]).encode()
+
+
 def _is_unicode_text(value: str) -> bool:
     """False for a lone surrogate such as ``"\\ud800"``: valid in JSON, but not text that
     can be encoded, stored or compared with a customer id."""
@@ -191,14 +213,12 @@ def profiles_listing() -> Response:
     )
     _log_reads(listing.profiles)
     following = sync_cursor.Position(position.changes, listing.last_subject or position.subject)
-    return _json(
-        {
-            "profiles": [_profile_json(s, p) for s, p in listing.profiles.items()],
-            "next_cursor": sync_cursor.encode(following, current_app.config["SECRET_KEY"]),
-            "has_more": listing.has_more,
-            "changes_cursor": position.changes,
-        }
-    )
+    tail = {
+        "next_cursor": sync_cursor.encode(following, current_app.config["SECRET_KEY"]),
+        "has_more": listing.has_more,
+        "changes_cursor": position.changes,
+    }
+    return current_app.response_class(_listing_json(listing.profiles, tail), mimetype=JSON)
 
 
 @bp.post(f"/v1/profiles/{BATCH}")

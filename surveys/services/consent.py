@@ -18,7 +18,7 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -92,6 +92,13 @@ class LinkCipher:
         """The respondent hash a link's ``encrypted_key`` leads to, decrypted every time (for
         a walk over every link, which would only push the hot ones out of the cache)."""
         return respondent_hash(self.decrypt(token))
+
+    def respondent_hashes(self, tokens: Sequence[str]) -> list[str]:
+        """The respondent hash of each link's ``encrypted_key``, in order, decrypted every
+        time and kept nowhere: a page of the bulk sync. Fernet's own decryption, one token at
+        a time (a hand-made batch of the AES was measured 5 ms a page faster and left out:
+        the cipher is the library's to get right, not ours)."""
+        return [self.respondent_hash_uncached(token) for token in tokens]
 
     def lookups(self, hashed: str) -> list[str]:
         """The lookup value of a respondent hash under each key (the first one is written)."""

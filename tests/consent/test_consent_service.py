@@ -175,3 +175,70 @@ def test_the_answers_store_has_no_column_that_could_name_a_person():
         "id", "survey_id", "respondent_hash", "state_code", "lga_code", "age_band",
         "income_band", "gender", "submitted_on", "updated_on",
     }  # fmt: skip
+
+
+def _tampered(token: str, at: int) -> str:
+    """``token`` with one bit of its byte ``at`` flipped (from the end if negative)."""
+    import base64
+
+    data = bytearray(base64.urlsafe_b64decode(token))
+    data[at] ^= 0x01
+    return base64.urlsafe_b64encode(bytes(data)).decode()
+
+
+def test_a_page_of_links_decrypts_as_fernet_does_one_at_a_time_under_rotated_keys():
+    """The bulk sync decrypts a page's links in one call: the same hashes as a single read's,
+    whichever of the keys each link was encrypted under."""
+    from cryptography.fernet import Fernet
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    before, rotated = consent_service.LinkCipher(old), consent_service.LinkCipher(f"{new},{old}")
+    keys = [new_key() for _ in range(50)] + ["", "k" * 15, "k" * 16, "k" * 17, "k" * 100]
+    tokens = [(before if n % 3 == 0 else rotated).encrypt(k) for n, k in enumerate(keys)]
+    assert rotated.respondent_hashes(tokens) == [respondent_hash(k) for k in keys]
+    assert rotated.respondent_hashes(tokens) == [
+        rotated.respondent_hash_uncached(t) for t in tokens
+    ]
+    assert rotated.respondent_hashes([]) == []
+
+
+@pytest.mark.parametrize("at", [0, 1, 9, 24, 25, -33, -1], ids=lambda at: f"byte {at}")
+def test_a_page_with_one_altered_link_is_refused_whole_as_fernet_refuses_it(at):
+    """Version, time, IV, ciphertext or MAC: any change fails the HMAC, as in Fernet."""
+    from cryptography.fernet import Fernet, InvalidToken
+
+    cipher = consent_service.LinkCipher(Fernet.generate_key().decode())
+    tokens = [cipher.encrypt(new_key()) for _ in range(3)]
+    tokens[1] = _tampered(tokens[1], at)
+    with pytest.raises(InvalidToken):
+        cipher.decrypt(tokens[1])
+    with pytest.raises(InvalidToken):
+        cipher.respondent_hashes(tokens)
+
+
+def test_a_page_refuses_links_of_another_key_bad_padding_and_garbage():
+    """A link made under a key the service no longer has, a correctly signed token whose
+    padding is wrong, and text that is no token at all: each refused, as Fernet refuses it."""
+    import base64
+    import hashlib
+    import hmac
+    import os
+
+    from cryptography.fernet import Fernet, InvalidToken
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    raw = Fernet.generate_key()
+    cipher = consent_service.LinkCipher(raw.decode())
+    stranger = consent_service.LinkCipher(Fernet.generate_key().decode())
+    key = base64.urlsafe_b64decode(raw)
+    iv = os.urandom(16)
+    encryptor = Cipher(algorithms.AES(key[16:]), modes.CBC(iv)).encryptor()
+    body = b"\x80" + bytes(8) + iv + encryptor.update(b"x" * 15 + b"\x05") + encryptor.finalize()
+    badly_padded = base64.urlsafe_b64encode(
+        body + hmac.digest(key[:16], body, hashlib.sha256)
+    ).decode()
+    for token in (stranger.encrypt(new_key()), badly_padded, "not a token", "", "gAAAAA"):
+        with pytest.raises(InvalidToken):
+            cipher.decrypt(token)
+        with pytest.raises(InvalidToken):
+            cipher.respondent_hashes([cipher.encrypt(new_key()), token])

@@ -10,6 +10,7 @@ entries, found by their keyed tags.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,19 +23,23 @@ from sqlalchemy import (
     LargeBinary,
     String,
     Uuid,
+    any_,
     bindparam,
     cast,
+    func,
     literal_column,
     null,
     select,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import CompoundSelect
 
 from surveys.models import ANSWER_COLUMNS, Dismissal, Response, Survey
 from surveys.models.answers import JournalEntry
 from surveys.reference import PREFER_NOT_TO_SAY
+from surveys.services import driver_rows
 from surveys.services.answers import journal
 from surveys.services.answers.journal import Answers, BrowserState, Entry, Held
 from surveys.services.answers.sealing import Sealer
@@ -43,13 +48,20 @@ from surveys.services.answers.validation import SLUG
 CLEAR, NOT_NOW, PENDING = "r", "x", "j"
 
 
-def _statement(*, many: bool, with_dismissals: bool) -> CompoundSelect:
+def _statement(*, many: bool | str, with_dismissals: bool) -> CompoundSelect:
     """Built once per shape. One hash is matched with ``=``; several with an expanding
-    ``IN`` (which SQLAlchemy re-renders on every call, so single reads skip it)."""
+    ``IN`` (which SQLAlchemy re-renders on every call, so single reads skip it); a page of
+    the bulk sync (``many`` names the dialect) with one bound list: an array on PostgreSQL,
+    a JSON document on SQLite, so the statement is the same text whatever the number."""
     responses, surveys = Response.__table__, Survey.__table__
     entries, marks = JournalEntry.__table__, Dismissal.__table__
 
     def match(column: Any, name: str) -> Any:
+        if many == "postgresql":
+            return column == any_(bindparam(name, type_=ARRAY(String)))
+        if many == "sqlite":
+            listed = select(literal_column("value")).select_from(func.json_each(bindparam(name)))
+            return column.in_(listed.scalar_subquery())
         return column.in_(bindparam(name, expanding=True)) if many else column == bindparam(name)
 
     no_answers = [cast(null(), String(32)) for _ in ANSWER_COLUMNS]
@@ -143,6 +155,49 @@ def states_of(
         for entry in sorted(entries, key=Entry.sort_key):
             journal.apply(states[hashed], entry)
     return states
+
+
+#: The answers of a page of the bulk sync, one statement per dialect (see :func:`_statement`).
+_PAGE_STATEMENTS = {
+    dialect: _statement(many=dialect, with_dismissals=False) for dialect in ("postgresql", "sqlite")
+}
+
+
+def answers_of_page(
+    connection: Connection, hashes: Sequence[str], sealer: Sealer
+) -> dict[str, list[Held]]:
+    """What each browser in ``hashes`` holds now, as :func:`states_of` without the "Not now"
+    marks, for a page of the bulk sync: one statement whose text is the same whatever the
+    number of hashes (one bound list, not a parameter per hash, which SQLAlchemy and the
+    driver would otherwise render and parse anew for every page)."""
+    if not hashes:
+        return {}
+    owner = {tag: hashed for hashed in hashes for tag in sealer.tags(hashed)}
+    dialect = connection.dialect.name
+    if dialect == "postgresql":
+        params: dict[str, Any] = {"hashes": list(hashes), "tags": list(owner)}
+    else:
+        params = {"hashes": json.dumps(list(hashes)), "tags": json.dumps(list(owner))}
+    held: dict[str, dict[Any, Held]] = {hashed: {} for hashed in hashes}
+    pending: dict[str, list[Entry]] = {}
+    width = len(ANSWER_COLUMNS)
+    for row in driver_rows.rows(connection, _PAGE_STATEMENTS[dialect], params):
+        kind, key, survey_id, slug, submitted_on, updated_on = row[:6]
+        if kind == CLEAR:
+            answers = dict(zip(ANSWER_KEYS, row[6 : 6 + width], strict=True))
+            held[key][survey_id] = Held(survey_id, slug, answers, submitted_on, updated_on)
+        else:
+            entry = Entry.from_payload(_uuid(row[-1]), sealer.open(row[-2], key))
+            pending.setdefault(owner[key], []).append(entry)
+    for hashed, entries in pending.items():
+        state = BrowserState(held[hashed])
+        for entry in sorted(entries, key=Entry.sort_key):
+            journal.apply(state, entry)
+        held[hashed] = state.responses
+    return {hashed: list(responses.values()) for hashed, responses in held.items()}
+
+
+ANSWER_KEYS = tuple(ANSWER_COLUMNS)
 
 
 def _uuid(value: Any) -> uuid.UUID:

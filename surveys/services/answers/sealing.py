@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import secrets
@@ -76,10 +75,8 @@ class Sealer:
 
     def tags(self, respondent_hash: str) -> list[str]:
         """The tag of a respondent hash under each key; the first is the one written."""
-        return [
-            hmac.new(key, respondent_hash.encode("ascii"), hashlib.sha256).hexdigest()
-            for key in self._tag_keys
-        ]
+        message = respondent_hash.encode("ascii")
+        return [hmac.digest(key, message, "sha256").hex() for key in self._tag_keys]
 
     def tag(self, respondent_hash: str | None) -> str:
         """The tag to write: keyed for a respondent, random (the same shape) for none."""
