@@ -232,3 +232,19 @@ def test_a_hostile_accept_language_is_not_an_error(client, header):
     page = client.get("/privacy", headers={"Accept-Language": header})
     assert page.status_code == 200
     assert lang_of(page.get_data(as_text=True)) in LANGUAGES
+
+
+def test_the_apis_labels_are_english_even_if_a_hausa_page_asked_first(make_app, tmp_path):
+    """The API caches its labels once per process: built inside a shopper's Hausa request
+    (through a catalogue that translates them) they are English all the same."""
+    from surveys.api import views
+    from tests.i18n import catalogues
+
+    directory = catalogues.install(tmp_path, {"ha": catalogues.pseudo_catalogue("ha")})
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(directory))
+    views._labels.cache_clear()
+    with app.test_request_context("/privacy", headers={"Cookie": "lang=ha"}):
+        labels = views._labels()
+    assert labels["gender"]["female"] == "Female"
+    assert labels["income_band"]["income_below_70k"] == "Under ₦70,000"
+    views._labels.cache_clear()
