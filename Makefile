@@ -8,7 +8,12 @@ PORT ?= 5000
 TEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev setup run serve test test-fast lint bench clean demo
+TRANSLATIONS := surveys/translations
+LANGUAGES := pcm ha yo ig
+# The compiled catalogues (.mo) are built, not committed: one per language, from its .po.
+MO_FILES := $(foreach lang,$(LANGUAGES),$(TRANSLATIONS)/$(lang)/LC_MESSAGES/messages.mo)
+
+.PHONY: help install install-dev setup run serve test test-fast lint bench clean demo translations compile-translations
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +34,19 @@ install: $(VENV)/.installed ## Create .venv and install the app
 
 install-dev: $(VENV)/.installed-dev ## Install the app with test and lint tools
 
-setup: install ## Migrate both stores and load the default surveys
+translations: install ## Re-extract every marked string into messages.pot and update the .po files
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -c TRANSLATORS: --no-wrap \
+	  --sort-by-file --project=surveys --copyright-holder="Shop surveys" \
+	  -o $(TRANSLATIONS)/messages.pot .
+	$(BIN)/pybabel update -i $(TRANSLATIONS)/messages.pot -d $(TRANSLATIONS) --no-wrap \
+	  --ignore-obsolete
+
+compile-translations: $(MO_FILES) ## Compile the .po catalogues the app reads (done by run, serve, test)
+
+$(TRANSLATIONS)/%/LC_MESSAGES/messages.mo: $(TRANSLATIONS)/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile -d $(TRANSLATIONS) -l $* --statistics
+
+setup: install compile-translations ## Migrate both stores and load the default surveys
 	$(FLASK) db upgrade
 	$(FLASK) surveys load-defaults
 
@@ -51,10 +68,10 @@ run: setup ## Serve on http://127.0.0.1:5000 to try it out (HOST=, PORT=, RESPON
 serve: setup ## Serve with gunicorn (gunicorn.conf.py); set the *_DATABASE_URL and SECRET_KEY first
 	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: install-dev lint ## Lint, then the whole suite (SQLite, plus PostgreSQL if TEST_DATABASE_URL is set)
+test: install-dev compile-translations lint ## Lint, then the whole suite (SQLite, plus PostgreSQL if TEST_DATABASE_URL is set)
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
-test-fast: install-dev ## The suite without browser tests
+test-fast: install-dev compile-translations ## The suite without browser tests
 	$(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
 
 demo: setup ## Add 20,000 synthetic answers for the dashboard (RESPONSES=N to change)
@@ -69,4 +86,4 @@ lint: install-dev ## ruff lint and format check, bandit security scan
 	$(BIN)/bandit --quiet --recursive surveys
 
 clean: ## Remove the virtualenv and local databases
-	rm -rf $(VENV) instance/*.db .pytest_cache .coverage
+	rm -rf $(VENV) instance/*.db .pytest_cache .coverage $(MO_FILES)

@@ -87,8 +87,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     limiter.init_app(app)
     login.init_app(app)
 
-    from surveys import errors, logs, security
+    from surveys import errors, i18n, logs, security
 
+    i18n.init_app(app)
     logs.init_app(app)
     security.init_app(app)
     errors.init_app(app)

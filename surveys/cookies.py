@@ -3,6 +3,8 @@
 Three cookies use this: ``respondent`` (the anonymous respondent key) and ``signin`` (a
 signed-in shopper's session token), which never hold anything but a random token, and
 ``invited`` (the invitation snippet asked this browser lately), which holds the constant ``1``.
+The ``lang`` cookie (:mod:`surveys.i18n`) holds a language code only, with the same flags and
+path.
 """
 
 from __future__ import annotations

@@ -5,25 +5,40 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from sqlalchemy.exc import DataError, InterfaceError, OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from surveys.api import problems as api_problems
+from surveys.i18n import current_language
 from surveys.security import CrossSiteRequest
 
 log = logging.getLogger("surveys.errors")
 
 MESSAGES = {
-    400: ("Something in that request was wrong", "Go back, reload the page and try again."),
-    403: ("You cannot open this page", "It is not meant for your account."),
-    404: ("Page not found", "The survey or page you asked for does not exist or is closed."),
-    405: ("That action is not allowed here", "Use the buttons on the page."),
-    413: ("That was too much to send", "A survey answer is small; reload the page and try again."),
-    429: ("Too many tries", "Wait a minute, then try again."),
-    500: ("Something went wrong on our side", "Nothing was saved. Please try again in a minute."),
-    503: ("We are busy for a moment", "Nothing was saved. Please try again in a few seconds."),
+    400: (_l("Something in that request was wrong"), _l("Go back, reload the page and try again.")),
+    403: (_l("You cannot open this page"), _l("It is not meant for your account.")),
+    404: (
+        _l("Page not found"),
+        _l("The survey or page you asked for does not exist or is closed."),
+    ),
+    405: (_l("That action is not allowed here"), _l("Use the buttons on the page.")),
+    413: (
+        _l("That was too much to send"),
+        _l("A survey answer is small; reload the page and try again."),
+    ),
+    429: (_l("Too many tries"), _l("Wait a minute, then try again.")),
+    500: (
+        _l("Something went wrong on our side"),
+        _l("Nothing was saved. Please try again in a minute."),
+    ),
+    503: (
+        _l("We are busy for a moment"),
+        _l("Nothing was saved. Please try again in a few seconds."),
+    ),
 }
 
 #: Seconds a client should wait before retrying when a store is unreachable.
@@ -32,7 +47,7 @@ RETRY_AFTER_SECONDS = 5
 
 #: The page when even the error template cannot be rendered (it may need a store that is down).
 PLAIN_PAGE = (
-    '<!doctype html><html lang="en"><meta charset="utf-8">'
+    '<!doctype html><html lang="{lang}"><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
     "<title>{title}</title><h1>{title}</h1><p>{advice}</p></html>"
 )
@@ -51,12 +66,14 @@ def _rollback_quietly() -> None:
 def _page(status: int, title: str | None = None, advice: str | None = None) -> str:
     """The error page; a plain one if rendering needs a store that is not answering."""
     default_title, default_advice = MESSAGES.get(status, MESSAGES[500])
-    title, advice = title or default_title, advice or default_advice
+    title, advice = str(title or default_title), str(advice or default_advice)
     try:
         return render_template("errors/error.html", status=status, title=title, advice=advice)
     except SQLAlchemyError:
         _rollback_quietly()
-        return PLAIN_PAGE.format(title=escape(title), advice=escape(advice))
+        return PLAIN_PAGE.format(
+            lang=current_language(), title=escape(title), advice=escape(advice)
+        )
 
 
 def init_app(app: Flask) -> None:
@@ -85,19 +102,23 @@ def init_app(app: Flask) -> None:
         if isinstance(error, CrossSiteRequest):
             page = _page(
                 400,
-                "This form was not sent from our site",
-                "For your safety, answers are only taken from this site's own pages. Open the "
-                "page here and send it again; nothing was saved. If a browser extension hides "
-                "where pages come from, allow it for this site.",
+                gettext("This form was not sent from our site"),
+                gettext(
+                    "For your safety, answers are only taken from this site's own pages. Open "
+                    "the page here and send it again; nothing was saved. If a browser "
+                    "extension hides where pages come from, allow it for this site."
+                ),
             )
             return page, 400
         return (
             render_template(
                 "errors/error.html",
                 status=400,
-                title="This form has expired",
-                advice="For your safety, forms work for a few hours only. Reload the page and "
-                "answer again; nothing was saved.",
+                title=gettext("This form has expired"),
+                advice=gettext(
+                    "For your safety, forms work for a few hours only. Reload the page and "
+                    "answer again; nothing was saved."
+                ),
             ),
             400,
         )

@@ -93,7 +93,9 @@ def test_nothing_is_offered_when_no_survey_is_open(shopper, set_survey):
 def test_the_answer_carries_nothing_about_the_shopper(shopper):
     shopper.submit("about-you", {"gender": "female", "state": "NG-LA"})
     body = ask(shopper).get_json()
-    assert set(body) == {"invite", "shop", "survey", "not_now"}
+    # "lang" and "text": the page language's code and the snippet's words in it.
+    assert set(body) == {"invite", "lang", "shop", "text", "survey", "not_now"}
+    assert set(body["text"]) == {"invitation", "answer", "not_now"}
     assert set(body["survey"]) == {"slug", "title", "questions", "url"}
     assert set(body["not_now"]) == {"url", "csrf_token"}
     text = str(body)

@@ -1,37 +1,38 @@
 // The shop's survey invitation: <script src="https://SERVICE/static/js/invite.js" defer>.
 // Plain DOM, nothing inline (a strict CSP on the shop's page needs no exception but our origin).
+// No words of its own: they come from invitation.json, in the shop page's <html lang>.
 (function () {
   var me = document.currentScript;
   if (!me || document.getElementById("svy-invite")) return;
   var base = new URL("../../", me.src).href;
-  var words = ["No", "One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine"];
   function el(tag, attrs, text) {
     var node = document.createElement(tag);
     for (var k in attrs) node.setAttribute(k, attrs[k]);
     if (text) node.textContent = text;
     return node;
   }
-  fetch(base + "invitation.json", { credentials: "include" })
+  var lang = encodeURIComponent(document.documentElement.lang || "");
+  fetch(base + "invitation.json?lang=" + lang, { credentials: "include" })
     .then(function (r) { return r.json(); })
     .then(function (it) {
       if (!it.invite) return;
       ["static/css/invite.css", "shop.css"].forEach(function (href) {
         document.head.appendChild(el("link", { rel: "stylesheet", href: base + href }));
       });
-      var n = it.survey.questions;
+      var t = it.text;
       var box = el("section", {
-        id: "svy-invite", class: "svy-invite", role: "region",
+        id: "svy-invite", class: "svy-invite", role: "region", lang: it.lang,
         "aria-labelledby": "svy-invite-text"
       });
       var logo = el("span", { class: "svy-logo", "aria-hidden": "true" });
-      var text = el("p", { id: "svy-invite-text" }, (words[n] || n) + " quick, optional question" +
-        (n === 1 ? "" : "s") + " to tailor " + (it.shop || "the shop"));
-      var target = new URL(it.survey.url + "?return_to=" + encodeURIComponent(location.href));
+      var text = el("p", { id: "svy-invite-text" }, t.invitation);
+      var target = new URL(it.survey.url);
+      target.searchParams.set("return_to", location.href);
       // A signed-in customer goes through the shop's own hand-over page (docs/invitation.md).
       var via = me.getAttribute("data-sign-in");
       var answer = el("a", { class: "svy-answer", href: via ? via + (via.indexOf("?") < 0 ? "?" : "&") +
-        "next=" + encodeURIComponent(target.pathname + target.search) : target.href }, "Answer");
-      var later = el("button", { type: "button", class: "svy-later" }, "Not now");
+        "next=" + encodeURIComponent(target.pathname + target.search) : target.href }, t.answer);
+      var later = el("button", { type: "button", class: "svy-later" }, t.not_now);
       function close() {
         document.removeEventListener("keydown", onKey);
         box.remove();

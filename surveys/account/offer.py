@@ -10,6 +10,7 @@ from surveys import clock
 from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session
 from surveys.extensions import db
+from surveys.i18n import current_language
 from surveys.questions import QUESTIONS
 from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
@@ -66,4 +67,5 @@ def withdraw_for_a_child() -> None:
         method=consent_service.METHOD_AFTER_SURVEY,
         cipher=consent_service.cipher_for(current_app.config["LINK_ENCRYPTION_KEY"]),
         now=clock.now(),
+        language=current_language(),
     )

@@ -22,12 +22,15 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 
 from surveys import clock
 from surveys.account import bp, offer
 from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session, signed_in_subject
 from surveys.extensions import db
+from surveys.i18n import current_language
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
@@ -40,17 +43,22 @@ log = logging.getLogger("surveys.account")
 
 #: ``?done=`` after a change -> what the page confirms.
 NOTICES = {
-    "given": "Thank you. The answers you ticked are now linked to your shop account.",
-    "changed": "Saved. Only the answers ticked below are shared now.",
-    "declined": "No problem. Nothing is linked: your answers stay anonymous.",
-    "withdrawn-kept": "Withdrawn. The link is gone; your answers stay only as anonymous "
-    "statistics.",
-    "withdrawn-deleted": "Withdrawn. The link is gone and your answers are deleted.",
-    "nothing-to-withdraw": "There was nothing to withdraw: nothing is linked.",
-    "answers-deleted": "Deleted. Nothing we show or share uses those answers any more; they "
-    "leave our database files tonight.",
-    "deleted": "Deleted. Your answers and the link are gone; the record of your consent "
-    "choices is kept as proof, without answers.",
+    "given": _l("Thank you. The answers you ticked are now linked to your shop account."),
+    "changed": _l("Saved. Only the answers ticked below are shared now."),
+    "declined": _l("No problem. Nothing is linked: your answers stay anonymous."),
+    "withdrawn-kept": _l(
+        "Withdrawn. The link is gone; your answers stay only as anonymous statistics."
+    ),
+    "withdrawn-deleted": _l("Withdrawn. The link is gone and your answers are deleted."),
+    "nothing-to-withdraw": _l("There was nothing to withdraw: nothing is linked."),
+    "answers-deleted": _l(
+        "Deleted. Nothing we show or share uses those answers any more; they leave our "
+        "database files tonight."
+    ),
+    "deleted": _l(
+        "Deleted. Your answers and the link are gone; the record of your consent choices is "
+        "kept as proof, without answers."
+    ),
 }
 
 
@@ -75,9 +83,11 @@ def _subject_or_stop() -> str:
         page = render_template(
             "errors/error.html",
             status=403,
-            title="You are not signed in",
-            advice="Personalisation is for shop customers who are signed in. Open the surveys "
-            "from your account on the shop, then try again. Nothing was changed.",
+            title=gettext("You are not signed in"),
+            advice=gettext(
+                "Personalisation is for shop customers who are signed in. Open the surveys "
+                "from your account on the shop, then try again. Nothing was changed."
+            ),
         )
         abort(make_response(page, 403))
     return subject
@@ -123,7 +133,7 @@ def _render_me(
 def _summary(response: Any) -> list[tuple[str, str, str]]:
     """(question key, question, answer label) for each question the survey asked."""
     return [
-        (key, QUESTIONS[key].short_label, label_for(key, code) or "Skipped")
+        (key, str(QUESTIONS[key].short_label), label_for(key, code) or gettext("Skipped"))
         for key, code in response.answers().items()
         if key in response.survey.questions
     ]
@@ -195,7 +205,16 @@ def _answer_offer(
     try:
         if offered is not None:
             chosen = consent_service.check_offered(chosen, offered())
-        consent_service.give(db.session, subject, chosen, method, new_key, _cipher(), clock.now())
+        consent_service.give(
+            db.session,
+            subject,
+            chosen,
+            method,
+            new_key,
+            _cipher(),
+            clock.now(),
+            language=current_language(),
+        )
     except ConsentError as error:
         db.session.rollback()
         return again(form, str(error))
@@ -221,6 +240,7 @@ def change_consent() -> Response | tuple[str, int]:
             form.attributes.data or [],
             consent_service.METHOD_PRIVACY_PAGE,
             clock.now(),
+            language=current_language(),
         )
     except ConsentError as error:
         db.session.rollback()
@@ -249,16 +269,20 @@ def withdraw_consent() -> Response | str:
         if confirmed == "no":
             return redirect(url_for("account.me", _anchor="personalisation"), code=303)
         return _confirm(
-            "Withdraw and delete your answers?",
+            gettext("Withdraw and delete your answers?"),
             [
-                "The link between your answers and your shop account is removed at once.",
-                "Your answers are deleted: nothing we show or share uses them from now on, and "
-                "they leave our database files tonight.",
-                "The record of your consent choices is kept as proof, without any answers.",
+                gettext("The link between your answers and your shop account is removed at once."),
+                gettext(
+                    "Your answers are deleted: nothing we show or share uses them from now on, "
+                    "and they leave our database files tonight."
+                ),
+                gettext(
+                    "The record of your consent choices is kept as proof, without any answers."
+                ),
             ],
             url_for("account.withdraw_consent"),
             ("answers", "delete"),
-            "Yes, delete my answers",
+            gettext("Yes, delete my answers"),
         )
     record = consent_service.withdraw(
         db.session,
@@ -267,6 +291,7 @@ def withdraw_consent() -> Response | str:
         method=consent_service.METHOD_PRIVACY_PAGE,
         cipher=_cipher(),
         now=clock.now(),
+        language=current_language(),
     )
     db.session.commit()
     if record is None:
@@ -333,20 +358,24 @@ def delete_everything() -> Response | str:
         return redirect(url_for("account.me", _anchor="delete"), code=303)
     subject = signed_in_subject()
     if confirmed != "yes":
-        consequences = ["Your answers from this browser are deleted."]
+        consequences = [gettext("Your answers from this browser are deleted.")]
         if subject is not None:
             consequences += [
-                "If you agreed to personalisation, that is withdrawn and the answers it "
-                "linked are deleted; the list of who read your profile is deleted.",
-                "The record of your consent choices is kept as proof, without any answers.",
+                gettext(
+                    "If you agreed to personalisation, that is withdrawn and the answers it "
+                    "linked are deleted; the list of who read your profile is deleted."
+                ),
+                gettext(
+                    "The record of your consent choices is kept as proof, without any answers."
+                ),
             ]
-        consequences.append("This browser's survey cookie is forgotten.")
+        consequences.append(gettext("This browser's survey cookie is forgotten."))
         return _confirm(
-            "Delete everything?",
+            gettext("Delete everything?"),
             consequences,
             url_for("account.delete_everything"),
             None,
-            "Yes, delete everything",
+            gettext("Yes, delete everything"),
         )
     key = respondent_cookie.key_for_write()
     my_data.delete_everything(
@@ -355,6 +384,7 @@ def delete_everything() -> Response | str:
         respondents.respondent_hash(key) if key else None,
         _cipher(),
         clock.now(),
+        language=current_language(),
     )
     db.session.commit()
     log.info("everything deleted")

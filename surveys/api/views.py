@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from flask import Response, abort, current_app, g, request
+from flask_babel import force_locale
 
 from surveys import clock
 from surveys.api import BATCH, bp, connections, sync_cursor
@@ -91,11 +92,13 @@ def changes() -> Response:
 
 @cache
 def _labels() -> dict[str, dict[str, str]]:
-    """Every code's label, once per process: the hot path must not rebuild choice lists."""
-    return {
-        key: {code: label_for(key, code) or code for code in question.choices()}
-        for key, question in QUESTIONS.items()
-    }
+    """Every code's label, once per process: the hot path must not rebuild choice lists.
+    In English, the API's language, whatever request happens to build it first."""
+    with force_locale("en"):
+        return {
+            key: {code: label_for(key, code) or code for code in question.choices()}
+            for key, question in QUESTIONS.items()
+        }
 
 
 def _profile_json(subject: str, profile: Profile) -> dict[str, Any]:

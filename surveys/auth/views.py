@@ -7,6 +7,8 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import LazyString
+from flask_babel import lazy_gettext as _l
 
 from surveys import clock
 from surveys.auth import bp
@@ -19,42 +21,50 @@ from surveys.shopper.forms import ActionForm
 log = logging.getLogger("surveys.auth")
 
 #: What the shopper reads when the shop's hand-off fails: what happened, what to do.
-FAILURE_PAGES: dict[Failure, tuple[str, str]] = {
+FAILURE_PAGES: dict[Failure, tuple[LazyString, LazyString]] = {
     Failure.MISSING: (
-        "No sign-in from the shop",
-        "Open the surveys from your account on the shop's site; the shop signs you in.",
+        _l("No sign-in from the shop"),
+        _l("Open the surveys from your account on the shop's site; the shop signs you in."),
     ),
     Failure.MALFORMED: (
-        "This sign-in link is incomplete",
-        "It may have been cut short when it was copied. Go back to the shop and open the "
-        "surveys again.",
+        _l("This sign-in link is incomplete"),
+        _l(
+            "It may have been cut short when it was copied. Go back to the shop and open the "
+            "surveys again."
+        ),
     ),
     Failure.BAD_SIGNATURE: (
-        "This sign-in link is not from the shop",
-        "We could not confirm that the shop made it, so you are not signed in. Go back to "
-        "the shop and open the surveys from there.",
+        _l("This sign-in link is not from the shop"),
+        _l(
+            "We could not confirm that the shop made it, so you are not signed in. Go back to "
+            "the shop and open the surveys from there."
+        ),
     ),
     Failure.WRONG_AUDIENCE: (
-        "This sign-in link is meant for another service",
-        "You are not signed in. Go back to the shop and open the surveys from there.",
+        _l("This sign-in link is meant for another service"),
+        _l("You are not signed in. Go back to the shop and open the surveys from there."),
     ),
     Failure.EXPIRED: (
-        "This sign-in link has expired",
-        "Sign-in links from the shop work for a few minutes only. Go back to the shop and "
-        "open the surveys again.",
+        _l("This sign-in link has expired"),
+        _l(
+            "Sign-in links from the shop work for a few minutes only. Go back to the shop and "
+            "open the surveys again."
+        ),
     ),
     Failure.NOT_YET_VALID: (
-        "This sign-in link is not valid yet",
-        "The shop's clock and ours disagree. Wait a minute, then go back to the shop and try "
-        "again.",
+        _l("This sign-in link is not valid yet"),
+        _l(
+            "The shop's clock and ours disagree. Wait a minute, then go back to the shop and try "
+            "again."
+        ),
     ),
     Failure.TOO_LONG_LIVED: (
-        "This sign-in link lasts too long to be safe",
-        "Links must expire within 10 minutes. Go back to the shop and open the surveys again.",
+        _l("This sign-in link lasts too long to be safe"),
+        _l("Links must expire within 10 minutes. Go back to the shop and open the surveys again."),
     ),
     Failure.REPLAYED: (
-        "This sign-in link was already used",
-        "Each link works once. Go back to the shop and open the surveys again.",
+        _l("This sign-in link was already used"),
+        _l("Each link works once. Go back to the shop and open the surveys again."),
     ),
 }
 

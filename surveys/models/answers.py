@@ -53,6 +53,28 @@ class Survey(db.Model):  # type: ignore[name-defined]
     #: Optional window, in whole days; outside it the survey is not offered.
     opens_on: Mapped[date | None] = mapped_column(Date)
     closes_on: Mapped[date | None] = mapped_column(Date)
+    #: Title and intro in other languages: ``{"ha": {"title": ..., "intro": ...}}``. A
+    #: language (or a field) missing here falls back to the English ``title`` and ``intro``.
+    translations: Mapped[dict[str, dict[str, str]]] = mapped_column(JSON, default=dict)
+
+    def title_in(self, language: str) -> str:
+        return (self.translations or {}).get(language, {}).get("title") or self.title
+
+    def intro_in(self, language: str) -> str:
+        return (self.translations or {}).get(language, {}).get("intro") or self.intro
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the language of the page being shown."""
+        from surveys.i18n import current_language
+
+        return self.title_in(current_language())
+
+    @property
+    def shown_intro(self) -> str:
+        from surveys.i18n import current_language
+
+        return self.intro_in(current_language())
 
     def is_open(self, today: date) -> bool:
         if not self.active:

@@ -113,6 +113,10 @@ class ConsentRecord(db.Model):  # type: ignore[name-defined]
     attributes: Mapped[list[str]] = mapped_column(JSON)
     #: Version of the consent text the shopper was shown.
     notice_version: Mapped[str] = mapped_column(String(32))
+    #: The language of that text the shopper read (``en``, ``pcm``, ``ha``, ``yo``, ``ig``):
+    #: each language's notice is its own text, under the same version. A record made without
+    #: saying (a script, a test) is on the English text, as every record before 0009 was.
+    notice_language: Mapped[str] = mapped_column(String(8), default="en")
     given_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     #: How it was given, e.g. ``web-form-after-survey`` or ``privacy-page``.
     method: Mapped[str] = mapped_column(String(32))

@@ -1,7 +1,9 @@
 """Fixed public lists the surveys ask from: Nigeria's geography and the answer bands.
 
 Everything a survey stores is a stable code from these lists, never a display label, and
-every chart's categories come from here rather than from the data.
+every chart's categories come from here rather than from the data. Labels are lazy
+translations (shown in the page's language; the dashboard and API are English); state and LGA
+names stay as officially written, in every language.
 """
 
 from __future__ import annotations
@@ -11,9 +13,14 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from flask_babel import LazyString, gettext
+from flask_babel import lazy_gettext as _l
+
+from surveys.i18n import naira
+
 #: The code stored when a shopper picks "Prefer not to say" (skipping stores nothing).
 PREFER_NOT_TO_SAY = "prefer_not_to_say"
-PREFER_NOT_TO_SAY_LABEL = "Prefer not to say"
+PREFER_NOT_TO_SAY_LABEL = _l("Prefer not to say")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,31 +71,45 @@ def geography() -> Geography:
 
 #: Age bands. "Under 18" is offered so that children can say so; it is never stored.
 UNDER_18 = "under_18"
-AGE_BANDS: dict[str, str] = {
-    UNDER_18: "Under 18",
+AGE_BANDS: dict[str, str | LazyString] = {
+    UNDER_18: _l("Under 18"),
     "age_18_24": "18–24",
     "age_25_34": "25–34",
     "age_35_44": "35–44",
     "age_45_54": "45–54",
     "age_55_64": "55–64",
-    "age_65_plus": "65 and over",
+    "age_65_plus": _l("65 and over"),
 }
 
-#: Monthly income in naira, cut around the 2024 national minimum wage of ₦70,000.
-INCOME_BANDS: dict[str, str] = {
-    "income_below_70k": "Under ₦70,000",
-    "income_70k_150k": "₦70,000 – ₦149,999",
-    "income_150k_300k": "₦150,000 – ₦299,999",
-    "income_300k_600k": "₦300,000 – ₦599,999",
-    "income_600k_1m": "₦600,000 – ₦999,999",
-    "income_1m_plus": "₦1,000,000 and above",
+
+def _under(amount: int) -> LazyString:
+    return LazyString(lambda: gettext("Under %(amount)s", amount=naira(amount)))
+
+
+def _between(low: int, high: int) -> LazyString:
+    return LazyString(lambda: gettext("%(low)s – %(high)s", low=naira(low), high=naira(high)))
+
+
+def _and_above(amount: int) -> LazyString:
+    return LazyString(lambda: gettext("%(amount)s and above", amount=naira(amount)))
+
+
+#: Monthly income in naira, cut around the 2024 national minimum wage of ₦70,000. The amounts
+#: are written the way the page's language writes them (₦70,000 in English, ₦ 70,000 in Hausa).
+INCOME_BANDS: dict[str, str | LazyString] = {
+    "income_below_70k": _under(70_000),
+    "income_70k_150k": _between(70_000, 149_999),
+    "income_150k_300k": _between(150_000, 299_999),
+    "income_300k_600k": _between(300_000, 599_999),
+    "income_600k_1m": _between(600_000, 999_999),
+    "income_1m_plus": _and_above(1_000_000),
 }
 
 #: No free text: a self-described gender can single a person out.
-GENDERS: dict[str, str] = {
-    "female": "Female",
-    "male": "Male",
-    "another_gender": "Another gender",
+GENDERS: dict[str, str | LazyString] = {
+    "female": _l("Female"),
+    "male": _l("Male"),
+    "another_gender": _l("Another gender"),
 }
 
 

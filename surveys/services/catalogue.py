@@ -1,12 +1,19 @@
 """Surveys as data: load definitions from YAML or JSON, check them, and switch them on or off.
 
 A file is checked as a whole before anything is written, so a bad file changes nothing.
+
+A survey's title and intro may be given in the other shopper languages too::
+
+    translations:
+      ha: {title: Game da kai, intro: ...}
+
+A language a survey does not list (or a field it leaves out) shows the English text.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -16,6 +23,7 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from surveys.i18n import DEFAULT_LANGUAGE, LANGUAGES
 from surveys.models import Survey
 from surveys.questions import QUESTIONS
 from surveys.services import answers
@@ -41,6 +49,8 @@ class SurveySpec:
     active: bool
     opens_on: date | None
     closes_on: date | None
+    #: language code -> {"title": ..., "intro": ...} (either may be left out)
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def read_file(path: Path) -> list[SurveySpec]:
@@ -82,7 +92,16 @@ def _check(item: Any) -> tuple[SurveySpec | None, list[str]]:
     if not isinstance(item, dict):
         return None, ["must be a mapping with slug, title and questions"]
     problems = []
-    known = {"slug", "title", "intro", "questions", "active", "opens_on", "closes_on"}
+    known = {
+        "slug",
+        "title",
+        "intro",
+        "questions",
+        "active",
+        "opens_on",
+        "closes_on",
+        "translations",
+    }
     problems += [f"unknown field {name!r}" for name in sorted(set(item) - known)]
     slug, title, intro = item.get("slug"), item.get("title"), item.get("intro", "")
     if not isinstance(slug, str) or not SLUG.fullmatch(slug) or len(slug) > 64:
@@ -118,11 +137,52 @@ def _check(item: Any) -> tuple[SurveySpec | None, list[str]]:
     opens_on, closes_on = item.get("opens_on"), item.get("closes_on")
     if isinstance(opens_on, date) and isinstance(closes_on, date) and closes_on < opens_on:
         problems.append("closes_on is before opens_on")
+    translations, translation_problems = _check_translations(item.get("translations", {}))
+    problems += translation_problems
     if problems:
         return None, problems
     return SurveySpec(
-        slug, title.strip(), intro.strip(), list(questions), active, opens_on, closes_on
+        slug,
+        title.strip(),
+        intro.strip(),
+        list(questions),
+        active,
+        opens_on,
+        closes_on,
+        translations,
     ), []
+
+
+def _check_translations(value: Any) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """``{language: {title, intro}}`` for the languages other than English, checked like the
+    English title and intro."""
+    others = [code for code in LANGUAGES if code != DEFAULT_LANGUAGE]
+    if not isinstance(value, dict):
+        return {}, [f"translations must map a language ({', '.join(others)}) to title and intro"]
+    problems: list[str] = []
+    checked: dict[str, dict[str, str]] = {}
+    for language, texts in value.items():
+        if language not in others:
+            problems.append(
+                f"translations: unknown language {language!r}; known: {', '.join(others)}"
+            )
+            continue
+        if not isinstance(texts, dict) or not texts:
+            problems.append(f"translations.{language} must have a title, an intro or both")
+            continue
+        for name in sorted(set(texts) - {"title", "intro"}):
+            problems.append(f"translations.{language}: unknown field {name!r}")
+        title, intro = texts.get("title"), texts.get("intro")
+        if title is not None and (not isinstance(title, str) or not 0 < len(title.strip()) <= 120):
+            problems.append(f"translations.{language}.title must be text of 1 to 120 characters")
+        if intro is not None and (not isinstance(intro, str) or len(intro) > 500):
+            problems.append(f"translations.{language}.intro must be text of at most 500 characters")
+        checked[language] = {
+            name: text.strip()
+            for name, text in (("title", title), ("intro", intro))
+            if isinstance(text, str) and text.strip()
+        }
+    return checked, problems
 
 
 def apply(session: Session, specs: list[SurveySpec]) -> tuple[int, int]:
@@ -142,6 +202,7 @@ def apply(session: Session, specs: list[SurveySpec]) -> tuple[int, int]:
         survey.active = spec.active
         survey.opens_on = spec.opens_on
         survey.closes_on = spec.closes_on
+        survey.translations = spec.translations
     session.flush()
     return created, updated
 

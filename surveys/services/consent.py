@@ -25,6 +25,7 @@ from functools import lru_cache
 from typing import Any
 
 from cryptography.fernet import Fernet, MultiFernet
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -42,7 +43,11 @@ from surveys.services.respondents import respondent_hash
 
 PURPOSE = "personalisation"
 #: Version of the consent text in ``templates/account/_notice.html``: change both together.
+#: Each language's text of one version is a translation of the same English text; a record
+#: keeps the version and the language the shopper read it in (``notice_language``).
 NOTICE_VERSION = "2026-11-v1"
+#: The language of a notice when the caller does not say (the English text).
+NOTICE_DEFAULT_LANGUAGE = "en"
 METHOD_AFTER_SURVEY = "web-form-after-survey"
 METHOD_PRIVACY_PAGE = "privacy-page"
 METHODS = (METHOD_AFTER_SURVEY, METHOD_PRIVACY_PAGE)
@@ -119,14 +124,17 @@ def check_attributes(attributes: Iterable[str]) -> list[str]:
     chosen = set(attributes)
     unknown = chosen - set(QUESTION_KEYS)
     if unknown:
-        raise ConsentError("Choose only from the answers listed.")
+        raise ConsentError(gettext("Choose only from the answers listed."))
     if not chosen:
-        raise ConsentError("Tick at least one answer to share, or choose “No thanks”.")
+        raise ConsentError(gettext("Tick at least one answer to share, or choose “No thanks”."))
     if "lga" in chosen and "state" not in chosen:
         # An LGA code names its state, so sharing it alone would share the state unasked.
         raise ConsentError(
-            "Your local government area shows which state you live in, so tick "
-            "“State” as well to share it."
+            gettext(
+                "Your local government area shows which state you live in, so tick "
+                "“%(state)s” as well to share it.",
+                state=QUESTIONS["state"].short_label,
+            )
         )
     return [key for key in QUESTION_KEYS if key in chosen]
 
@@ -152,7 +160,7 @@ def check_offered(attributes: Iterable[str], offered: Iterable[str]) -> list[str
     """:func:`check_attributes`, and every chosen key must be one the shopper was offered."""
     chosen = check_attributes(attributes)
     if set(chosen) - set(offered):
-        raise ConsentError("Choose only from the answers listed.")
+        raise ConsentError(gettext("Choose only from the answers listed."))
     return chosen
 
 
@@ -199,6 +207,7 @@ def _append(
     status: str,
     now: datetime,
     answers_after: str | None = None,
+    language: str = NOTICE_DEFAULT_LANGUAGE,
 ) -> ConsentRecord:
     if method not in METHODS:
         raise ValueError(f"unknown consent method {method!r}")
@@ -211,6 +220,7 @@ def _append(
         purpose=PURPOSE,
         attributes=attributes,
         notice_version=NOTICE_VERSION,
+        notice_language=language,
         given_at=now,
         method=method,
         status=status,
@@ -233,13 +243,15 @@ def give(
     respondent_key: str,
     cipher: LinkCipher,
     now: datetime,
+    language: str = NOTICE_DEFAULT_LANGUAGE,
 ) -> ConsentRecord:
     """Record consent to share ``attributes`` and link this browser's answers to ``subject``.
 
     If a consent is already active this is a change, and the existing link is kept.
+    ``language`` is the language of the notice the shopper was shown.
     """
     chosen = check_attributes(attributes)
-    record = _append(session, subject, chosen, method, GIVEN, now)
+    record = _append(session, subject, chosen, method, GIVEN, now, language=language)
     if _link(session, subject) is None:
         try:
             with session.begin_nested():
@@ -259,13 +271,20 @@ def give(
 
 
 def change(
-    session: Session, subject: str, attributes: Iterable[str], method: str, now: datetime
+    session: Session,
+    subject: str,
+    attributes: Iterable[str],
+    method: str,
+    now: datetime,
+    language: str = NOTICE_DEFAULT_LANGUAGE,
 ) -> ConsentRecord:
     """Change which attributes an active consent covers (a new record; the link is kept)."""
     chosen = check_attributes(attributes)
     if current(session, subject) is None or _link(session, subject) is None:
-        raise ConsentError("You have not agreed to personalisation, so there is nothing to change.")
-    record = _append(session, subject, chosen, method, GIVEN, now)
+        raise ConsentError(
+            gettext("You have not agreed to personalisation, so there is nothing to change.")
+        )
+    record = _append(session, subject, chosen, method, GIVEN, now, language=language)
     _announce(session, subject, now)
     return record
 
@@ -277,6 +296,7 @@ def withdraw(
     method: str,
     cipher: LinkCipher,
     now: datetime,
+    language: str = NOTICE_DEFAULT_LANGUAGE,
 ) -> ConsentRecord | None:
     """Withdraw consent: the link is deleted at once; answers are kept anonymous or deleted.
 
@@ -303,6 +323,7 @@ def withdraw(
         WITHDRAWN,
         now,
         answers_after=DELETED if delete_answers else KEPT_ANONYMOUS,
+        language=language,
     )
     _announce(session, subject, now, withdrawn=True)
     return record
@@ -365,7 +386,7 @@ def receipt(record: ConsentRecord, controller: Controller) -> dict[str, Any]:
     ISO/IEC TS 27560's consent record); ``consentStatus``, ``noticeVersion`` and
     ``answersAfterWithdrawal`` add what 27560 records about the state of a consent.
     """
-    categories = [QUESTIONS[key].short_label for key in record.attributes]
+    categories = [str(QUESTIONS[key].short_label) for key in record.attributes]
     return {
         "version": RECEIPT_VERSION,
         "jurisdiction": "NG",
@@ -374,7 +395,8 @@ def receipt(record: ConsentRecord, controller: Controller) -> dict[str, Any]:
         "collectionMethod": record.method,
         "collectionMethodDescription": METHOD_DESCRIPTIONS.get(record.method, record.method),
         "consentReceiptID": str(record.receipt_id),
-        "language": "en",
+        # The language of the notice this record was made on (Kantara's ``language``).
+        "language": record.notice_language,
         "piiPrincipalId": record.subject,
         "piiControllers": [
             {

@@ -108,8 +108,9 @@ def export(data: MyData, controller: Controller, now: datetime) -> dict[str, Any
             {
                 "active": True,
                 "attributes": shared,
-                "attribute_names": [QUESTIONS[k].short_label for k in shared],
+                "attribute_names": [str(QUESTIONS[k].short_label) for k in shared],
                 "notice_version": data.consent.notice_version,
+                "notice_language": data.consent.notice_language,
                 "since": data.consent.given_at.isoformat(),
             }
             if data.consent
@@ -134,6 +135,7 @@ def delete_everything(
     browser_hash: str | None,
     cipher: LinkCipher,
     now: datetime,
+    language: str = consent_service.NOTICE_DEFAULT_LANGUAGE,
 ) -> None:
     """Delete answers, the link and profile reads; keep consent records as proof.
 
@@ -149,6 +151,7 @@ def delete_everything(
             method=consent_service.METHOD_PRIVACY_PAGE,
             cipher=cipher,
             now=now,
+            language=language,
         )
         profiles.forget_reads(session, subject)
     if browser_hash is not None:

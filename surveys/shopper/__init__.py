@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("shopper", __name__)
 
-from surveys.shopper import invitation, theme, views  # noqa: E402, F401
+from surveys.shopper import invitation, language, theme, views  # noqa: E402, F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
@@ -14,7 +15,7 @@ from surveys.questions import QUESTIONS
 from surveys.services.answers import Answers, answer_errors
 
 PREFER_NOT = SelectChoice(reference.PREFER_NOT_TO_SAY, reference.PREFER_NOT_TO_SAY_LABEL)
-PLACEHOLDER = SelectChoice("", "Choose…")
+PLACEHOLDER = SelectChoice("", _l("Choose…"))
 
 
 def _choices(codes: dict[str, str]) -> list[SelectChoice]:

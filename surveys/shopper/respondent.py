@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, current_app, make_response, render_template, request
+from flask_babel import gettext
 from werkzeug.wrappers import Response
 
 from surveys.cookies import clear_token_cookie, set_token_cookie
@@ -41,9 +42,11 @@ def key_for_write() -> str | None:
             render_template(
                 "errors/error.html",
                 status=400,
-                title="Your survey cookie could not be read",
-                advice="It may have been changed or damaged, so nothing was saved and we have "
-                "cleared it. Reload the page to start again.",
+                title=gettext("Your survey cookie could not be read"),
+                advice=gettext(
+                    "It may have been changed or damaged, so nothing was saved and we have "
+                    "cleared it. Reload the page to start again."
+                ),
             ),
             400,
         )

@@ -15,6 +15,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 
 from surveys import clock, reference
 from surveys.account import offer
@@ -200,7 +201,9 @@ def _way_back() -> tuple[str, str]:
     """(address, words) of the link back: the page of the shop the shopper came from, else
     the shop when known, else the list of surveys."""
     shop = _return_to() or _shop()
-    return (shop, "Back to the shop") if shop else (url_for("shopper.index"), "See all surveys")
+    if shop:
+        return shop, gettext("Back to the shop")
+    return url_for("shopper.index"), gettext("See all surveys")
 
 
 @bp.post("/surveys/<slug>/not-now")
@@ -261,7 +264,9 @@ def _summary(response) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     rows = []
     for key, code in response.answers().items():
         if key in response.survey.questions:
-            rows.append((QUESTIONS[key].short_label, label_for(key, code) or "Skipped"))
+            rows.append(
+                (str(QUESTIONS[key].short_label), label_for(key, code) or gettext("Skipped"))
+            )
     return rows
 
 

@@ -161,7 +161,7 @@ def test_every_profile_given_out_is_logged_in_one_go_and_shown_to_the_shopper(
     assert len({r.read_at for r in reads}) == 1  # one statement for the page
     page = customer.me()
     assert page.count("<td>recommender</td>") == 1
-    assert "State, Age band" in page
+    assert "State and Age band" in page
 
 
 def test_the_changes_cursor_is_the_feed_position_before_the_first_page(

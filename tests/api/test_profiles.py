@@ -213,7 +213,7 @@ def test_every_read_is_in_the_shoppers_access_log_on_me(api, consenting, store):
     ]
     page = customer.me()
     assert page.count("<td>recommender</td>") == 3
-    assert "State, Age band" in page
+    assert "State and Age band" in page
     exported = customer.client.get("/me/export.json").json["profile_reads"]
     assert len(exported) == 3 and exported[0]["client"] == "recommender"
 

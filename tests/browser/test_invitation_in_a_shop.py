@@ -96,7 +96,7 @@ class ShopPage:
         self.invitation = page.get_by_role("region", name="quick, optional question")
 
     def open(self) -> ShopPage:
-        with self.page.expect_response(lambda r: r.url.endswith("/invitation.json")):
+        with self.page.expect_response(lambda r: "/invitation.json?" in r.url):
             self.page.goto(self.url)
         self.page.wait_for_load_state("networkidle")
         return self
@@ -166,7 +166,8 @@ def test_a_shopper_says_not_now_and_is_not_invited_again_within_the_period(page,
 def test_a_signed_in_customer_is_handed_over_by_the_shop_and_offered_personalisation(page, servers):
     shop = ShopPage(page, servers, "/signed-in/phones").open()
     shop.answer()
-    assert page.url.startswith(f"{servers.service}/surveys/about-you?return_to=")
+    # In the shop page's language (<html lang="en">), back to the shop page afterwards.
+    assert page.url.startswith(f"{servers.service}/surveys/about-you?lang=en&return_to=")
     survey = SurveyPage(page, servers.service, "about-you")
     survey.choose("gender", "Female")
     survey.send()

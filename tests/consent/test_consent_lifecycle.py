@@ -36,7 +36,7 @@ def test_full_lifecycle_sign_in_answer_consent_change_withdraw_keeping_answers(
 
     me = customer.me()
     assert "Lagos" in me and "shared with the shop" in me
-    assert "the shop may use: <strong>State, Age band</strong>" in me
+    assert "the shop may use: <strong>State and Age band</strong>" in me
 
     assert customer.change(["state", "lga", "gender"]).status_code == 303
     first, changed = store.records()
@@ -157,7 +157,7 @@ def test_after_consent_the_thank_you_page_says_what_is_shared_instead_of_asking(
     customer.consent(["state", "gender"])
     customer.submit("where-you-shop", {"state": "NG-KN"})
     thanks = customer.client.get("/surveys/where-you-shop/thanks").get_data(as_text=True)
-    assert "You agreed that the shop may use: State, Gender" in thanks
+    assert "You agreed that the shop may use: State and Gender" in thanks
     assert "personalise the shop?" not in thanks
 
 

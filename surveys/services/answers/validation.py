@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from flask_babel import gettext
+
 from surveys import reference
 from surveys.questions import QUESTIONS
 
@@ -21,11 +23,12 @@ class InvalidAnswers(ValueError):
 
 
 def answer_errors(question_keys: list[str], answers: Mapping[str, str | None]) -> dict[str, str]:
-    """Plain-language errors for answers that the questions do not offer (empty when valid)."""
+    """Plain-language errors for answers that the questions do not offer (empty when valid),
+    in the request's language."""
     errors: dict[str, str] = {}
     unknown = set(answers) - set(question_keys)
     for key in sorted(unknown):
-        errors[key] = "This survey does not ask this question."
+        errors[key] = gettext("This survey does not ask this question.")
     for key in question_keys:
         code = answers.get(key)
         if code is None or code == reference.PREFER_NOT_TO_SAY:
@@ -35,11 +38,17 @@ def answer_errors(question_keys: list[str], answers: Mapping[str, str | None]) -
             if state in reference.geography().states:
                 if code not in reference.lga_choices(state):
                     name = reference.geography().states[state].name
-                    errors[key] = f"Choose a local government area in {name}, or leave it blank."
+                    errors[key] = gettext(
+                        "Choose a local government area in %(state)s, or leave it blank.",
+                        state=name,
+                    )
             elif code in reference.geography().lgas:
-                errors[key] = "Choose your state first, then its local government area."
+                errors[key] = gettext("Choose your state first, then its local government area.")
             else:
-                errors[key] = "Choose a local government area from the list."
+                errors[key] = gettext("Choose a local government area from the list.")
         elif code not in QUESTIONS[key].choices():
-            errors[key] = f"Choose one of the listed answers for “{QUESTIONS[key].short_label}”."
+            errors[key] = gettext(
+                "Choose one of the listed answers for “%(question)s”.",
+                question=QUESTIONS[key].short_label,
+            )
     return errors

@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from surveys import reference
+from surveys.i18n import in_english
 from surveys.models import Release, ReleaseTable, Survey
 from surveys.models.releases import CONSENT
 from surveys.questions import QUESTIONS
@@ -555,7 +556,7 @@ def _lgas(report: Report, data: Released, view: View) -> None:
     if pool:
         label = f"{len(pool)} other LGAs" if len(pool) < len(lga_codes) else f"All LGAs of {name}"
         rows.append((f"{state}-other", label, total(estimates[c] for c in pool)))
-    rows.append((PREFER_NOT, reference.PREFER_NOT_TO_SAY_LABEL, estimates[PREFER_NOT]))
+    rows.append((PREFER_NOT, in_english(reference.PREFER_NOT_TO_SAY_LABEL), estimates[PREFER_NOT]))
     rows.append((SKIPPED, NOT_ANSWERED_LABEL, estimates[SKIPPED]))
     report.tables["lga"] = Table("lga", title, caption, "LGA", rows)
 
@@ -575,10 +576,10 @@ def _distribution(report: Report, data: Released, view: View, attribute: str) ->
     question = QUESTIONS[attribute]
     report.tables[attribute] = Table(
         key=attribute,
-        title=question.short_label,
-        caption=f"How respondents in this view answered “{question.text}”, including those "
-        "who chose “Prefer not to say” and those who left it blank.",
-        dimension=question.short_label,
+        title=in_english(question.short_label),
+        caption=f"How respondents in this view answered “{in_english(question.text)}”, "
+        "including those who chose “Prefer not to say” and those who left it blank.",
+        dimension=in_english(question.short_label),
         rows=[(code, label, estimates[code]) for code, label in codes.items()],
     )
 
@@ -688,7 +689,7 @@ def consent_table(session: Session, view: View) -> ShareTable:
         )
     whole = data.cell("consent:status", GIVEN) + data.cell("consent:status", WITHDRAWN)
     rows = [
-        (key, QUESTIONS[key].short_label, data.cell(f"consent:{key}", tables.ALLOWED))
+        (key, in_english(QUESTIONS[key].short_label), data.cell(f"consent:{key}", tables.ALLOWED))
         for key in QUESTIONS
     ]
     return ShareTable(

@@ -25,6 +25,7 @@ from functools import cache
 from typing import Any
 
 from surveys import reference
+from surveys.i18n import in_english
 from surveys.models.answers import SKIPPED
 
 PREFER_NOT = reference.PREFER_NOT_TO_SAY
@@ -48,8 +49,10 @@ WEIGHTS = {
 }
 
 
-def _with_missing(codes: Mapping[str, str]) -> dict[str, str]:
-    return {**codes, PREFER_NOT: reference.PREFER_NOT_TO_SAY_LABEL, SKIPPED: NOT_ANSWERED_LABEL}
+def _with_missing(codes: Mapping[str, object]) -> dict[str, str]:
+    """The labels in English (the dashboard's language), fixed once: the result is cached."""
+    labelled = {**codes, PREFER_NOT: reference.PREFER_NOT_TO_SAY_LABEL, SKIPPED: NOT_ANSWERED_LABEL}
+    return {code: in_english(label) for code, label in labelled.items()}
 
 
 @cache

@@ -68,7 +68,7 @@ def test_yes_links_the_ticked_answers_and_the_receipt_downloads(page, csp_violat
     ConsentOffer(page).accept("state", "age_band")
     me = MyDataPage(page)
     text = me.text()
-    assert "the shop may use: State, Age band" in text
+    assert "the shop may use: State and Age band" in text
     assert "Ikeja" in text and "shared with the shop" in text
     receipt = me.latest_receipt()
     assert receipt["consentStatus"] == "given"
