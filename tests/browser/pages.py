@@ -60,3 +60,24 @@ class SurveyPage:
 
     def heading(self) -> str:
         return self.page.locator("h1").inner_text()
+
+    def progress(self) -> Locator:
+        """The "n of N answered" status at the foot of a longer survey."""
+        return self.page.locator("#survey [role=status]")
+
+    def steps(self) -> list[str]:
+        """The "Question n of N" cue of each question, in order."""
+        return self.page.locator("legend .step").all_inner_texts()
+
+    def look_of(self, question_key: str, label: str) -> dict[str, str]:
+        """What a shopper sees of one answer card: its computed border, background, weight and
+        the mark drawn after it (``none`` when there is none)."""
+        return self.option(question_key, label).evaluate(
+            """label => {
+                const s = getComputedStyle(label), mark = getComputedStyle(label, "::after");
+                return {border: s.borderTopWidth + " " + s.borderTopColor,
+                        background: s.backgroundColor, weight: s.fontWeight,
+                        mark: mark.content, outline: s.outlineStyle + " " + s.outlineWidth,
+                        outlineColour: s.outlineColor};
+            }"""
+        )
