@@ -21,6 +21,7 @@ from babel.numbers import format_currency
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     g,
     has_app_context,
@@ -118,6 +119,26 @@ def current_language() -> str:
     """The code of the language this request is rendered in (``en``, ``pcm``, ...)."""
     locale = get_locale()
     return str(locale.language) if locale is not None else DEFAULT_LANGUAGE
+
+
+#: The hidden field of each consent form: the language of the page that showed it.
+SHOWN_LANGUAGE_FIELD = "notice_language"
+
+
+def language_shown() -> str:
+    """The language of the page a consent form was sent from: the notice the shopper read.
+
+    Not the language of the request that sends it: the shopper may have chosen another
+    language in another tab since, and the record must name the text they agreed to. A form
+    without the field (one shown before it existed) was shown in the request's language; a
+    value that is not one of our codes is refused (400) before anything is written.
+    """
+    shown = request.form.get(SHOWN_LANGUAGE_FIELD)
+    if shown is None:
+        return current_language()
+    if shown not in LANGUAGES:
+        abort(400)
+    return shown
 
 
 def safe_next(value: str | None) -> str | None:

@@ -5,6 +5,7 @@ in the full download) says which language's text the shopper read. The API's
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -98,3 +99,75 @@ def test_the_service_defaults_to_the_english_notice(app):
         )  # fmt: skip
         assert record.notice_language == "en"
         db.session.rollback()
+
+
+def form_fields(page: str, form: str) -> dict[str, str]:
+    """The hidden fields of the form with this id (or class) on ``page``: what a browser
+    sends back with it."""
+    match = re.search(rf'<form[^>]* (?:id|class)="{form}"[^>]*>(.*?)</form>', page, re.S)
+    assert match, f"no form {form}"
+    hidden = re.findall(r'<input [^>]*type="hidden"[^>]*>', match.group(1))
+    return dict(
+        (re.search(r'name="([^"]+)"', tag).group(1), re.search(r'value="([^"]*)"', tag).group(1))
+        for tag in hidden
+    )
+
+
+def test_the_record_names_the_notice_shown_even_if_the_language_changed_since(app, customer):
+    """Attack (finding: notice language taken from the post, medium): the shopper reads the
+    Hausa offer, switches another tab to English, then presses "Yes" on the Hausa page. The
+    record must say Hausa, the text they read, not the language of the request that sent it."""
+    customer.sign_in("cust-tabs")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.client.set_cookie("lang", "ha")
+    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    sent = form_fields(page, "consent-offer")
+    customer.client.get("/language/en?next=/")  # the other tab
+    customer.client.post(
+        "/surveys/about-you/thanks", data={**sent, "attributes": ["state"], "answer": "yes"}
+    )
+    me = customer.client.get("/me").get_data(as_text=True)
+    customer.client.set_cookie("lang", "yo")
+    customer.client.post(
+        "/me/consent/change", data={**form_fields(me, "consent-change"), "attributes": ["state"]}
+    )
+    customer.client.post(
+        "/me/consent/withdraw", data={**form_fields(me, "withdraw"), "answers": "keep"}
+    )
+    assert [(r.status, r.notice_language) for r in records(app)] == [
+        ("given", "ha"),
+        ("given", "en"),
+        ("withdrawn", "en"),
+    ]
+
+
+def test_a_confirmation_page_carries_its_language_to_the_record(app, customer):
+    customer.sign_in("cust-confirm")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.consent(["state"])
+    customer.client.set_cookie("lang", "ig")
+    token = form_fields(customer.client.get("/me").get_data(as_text=True), "withdraw")
+    asked = customer.client.post("/me/consent/withdraw", data={**token, "answers": "delete"})
+    confirm = form_fields(asked.get_data(as_text=True), "confirm")
+    customer.client.set_cookie("lang", "en")
+    customer.client.post("/me/consent/withdraw", data={**confirm, "confirm": "yes"})
+    assert [r.notice_language for r in records(app)] == ["en", "ig"]
+
+
+@pytest.mark.parametrize("claimed", ["fr", "<b>", "", "ha-NG", "x" * 50])
+def test_a_notice_language_that_is_not_one_of_ours_is_refused_and_nothing_is_written(
+    app, customer, claimed
+):
+    """A hostile client cannot write a language of its own choosing into the record."""
+    customer.sign_in("cust-claims")
+    customer.submit("about-you", ABOUT_YOU)
+    sent = form_fields(customer.client.get("/me").get_data(as_text=True), "consent-offer")
+    refused = customer.client.post(
+        "/me/consent",
+        data={**sent, "notice_language": claimed, "attributes": ["state"], "answer": "yes"},
+    )
+    assert refused.status_code == 400
+    assert records(app) == []
+    # The same form, as sent by the page, is taken: the refusal was the claim, nothing else.
+    customer.client.post("/me/consent", data={**sent, "attributes": ["state"], "answer": "yes"})
+    assert [r.notice_language for r in records(app)] == ["en"]
