@@ -104,13 +104,16 @@ def select_language() -> str:
     chosen: str | None = g.get("language")
     if chosen:
         return chosen
+    # From here the page depends on headers the address does not show: caches must know.
+    g.language_negotiated = True
     remembered = language_from(request.cookies.get(LANGUAGE_COOKIE))
     if remembered:
         return remembered
     # In the browser's order of preference, the first whose language is one of ours:
     # "en-GB,ha;q=0.4" is English (Werkzeug's best_match would take the exact "ha" first).
-    for tag, _quality in request.accept_languages:
-        if found := language_from(tag):
+    # A language at q=0 is one the browser refuses (RFC 9110 §12.4.2), never a choice.
+    for tag, quality in request.accept_languages:
+        if quality > 0 and (found := language_from(tag)):
             return found
     return DEFAULT_LANGUAGE
 
@@ -231,6 +234,9 @@ def init_app(app: Flask) -> None:
         pages: the invitation's JSON sets no cookie for it (it sets none when it says no)."""
         if g.get("language") and response.mimetype == "text/html":
             set_language_cookie(response, g.language)
+        if g.get("language_negotiated"):
+            # A shared cache must not hand one shopper's language to the next.
+            response.vary.update(("Accept-Language", "Cookie"))
         return response
 
     @app.template_filter("listed")
