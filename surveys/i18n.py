@@ -104,8 +104,6 @@ def select_language() -> str:
     chosen: str | None = g.get("language")
     if chosen:
         return chosen
-    # From here the page depends on headers the address does not show: caches must know.
-    g.language_negotiated = True
     remembered = language_from(request.cookies.get(LANGUAGE_COOKIE))
     if remembered:
         return remembered
@@ -234,9 +232,10 @@ def init_app(app: Flask) -> None:
         pages: the invitation's JSON sets no cookie for it (it sets none when it says no)."""
         if g.get("language") and response.mimetype == "text/html":
             set_language_cookie(response, g.language)
-        if g.get("language_negotiated"):
-            # A shared cache must not hand one shopper's language to the next.
-            response.vary.update(("Accept-Language", "Cookie"))
+        if response.mimetype == "text/html" and request.blueprint not in ENGLISH_ONLY_BLUEPRINTS:
+            # The same address is another page in another language: no cache may mix them.
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
         return response
 
     @app.template_filter("listed")

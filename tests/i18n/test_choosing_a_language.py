@@ -230,3 +230,9 @@ def test_a_page_whose_language_was_negotiated_is_never_shared_by_caches_across_l
         if "no-store" in page.headers.get("Cache-Control", ""):
             continue
         assert {"accept-language", "cookie"} <= {v.lower() for v in page.vary}, path
+
+
+def test_a_page_says_it_varies_with_the_language(client):
+    for path in ["/privacy", "/no-such-page", "/surveys/about-you"]:
+        vary = client.get(path).headers["Vary"]
+        assert "Accept-Language" in vary and "Cookie" in vary, path

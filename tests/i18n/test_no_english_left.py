@@ -40,6 +40,11 @@ def _survey_english() -> set[str]:
     }
 
 
+#: Words a language writes just as English does (Pidgin's loanwords, say), each agreed by a
+#: reviewer: a text node that is exactly one of these is not "English left". Empty until the
+#: translations are merged and read (docs/languages.md).
+SAME_AS_ENGLISH: dict[str, set[str]] = {"pcm": set(), "ha": set(), "yo": set(), "ig": set()}
+
 FRAGMENTS = catalogues.english_fragments() | _survey_english()
 MONTHS = set(Locale.parse("en").months["format"]["wide"].values())
 
@@ -83,6 +88,7 @@ def app_in(make_app, tmp_path):
 def test_no_shopper_page_shows_english(app_in, kind):
     app, language = app_in(kind)
     allowed = ALLOWED | {"Mama Put Stores", app.config["CONSENT_CONTROLLER"]}
+    allowed |= SAME_AS_ENGLISH.get(kind, set())
     pages = shopper_pages(app, language)
     left = {
         name: english
