@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -26,10 +28,13 @@ from flask import (
     g,
     has_app_context,
     has_request_context,
+    render_template,
     request,
     url_for,
 )
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, get_translations
+from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -140,6 +145,45 @@ def language_shown() -> str:
     if shown not in LANGUAGES:
         abort(400)
     return shown
+
+
+#: The consent notice: shown whole in one language, never half in two.
+NOTICE_TEMPLATE = "account/_notice.html"
+
+
+@cache
+def _notice_sentences(path: Path) -> tuple[str, ...]:
+    """Every string of the notice, as ``pybabel extract`` reads them from its template."""
+    with path.open("rb") as template:
+        found = babel_extract(template, GETTEXT_FUNCTIONS, [], {"trimmed": "true"})
+        return tuple(
+            message for _line, _function, message, _comments in found if isinstance(message, str)
+        )
+
+
+def notice_language() -> str:
+    """The language the consent notice is shown in, and so the one a consent records: the
+    page's when its catalogue translates every sentence of the notice, else English (a
+    sentence added since, a draft not finished, a catalogue not compiled)."""
+    language = current_language()
+    if language == DEFAULT_LANGUAGE:
+        return language
+    folder = Path(current_app.root_path) / str(current_app.template_folder)
+    translations = get_translations()
+    for sentence in _notice_sentences(folder / NOTICE_TEMPLATE):
+        if translations.gettext(sentence) == sentence:
+            return DEFAULT_LANGUAGE
+    return language
+
+
+def consent_notice() -> Markup:
+    """The notice, rendered in :func:`notice_language` (marked with ``lang`` when that is
+    not the page's)."""
+    page, shown = current_language(), notice_language()
+    with force_locale(shown):
+        html = render_template(NOTICE_TEMPLATE, notice_lang=shown, page_lang=page)
+    # An autoescaped template rendered whole: already HTML, nothing in it left unescaped.
+    return Markup(html)  # noqa: S704  # nosec B704
 
 
 def safe_next(value: str | None) -> str | None:
@@ -258,4 +302,9 @@ def init_app(app: Flask) -> None:
     def languages() -> dict[str, object]:
         if not has_request_context():
             return {}
-        return {"html_lang": current_language(), "language_links": language_links}
+        return {
+            "html_lang": current_language(),
+            "language_links": language_links,
+            "notice_language": notice_language,
+            "consent_notice": consent_notice,
+        }

@@ -113,10 +113,24 @@ def form_fields(page: str, form: str) -> dict[str, str]:
     )
 
 
-def test_the_record_names_the_notice_shown_even_if_the_language_changed_since(app, customer):
+def app_with_a_whole_notice_in(make_app, tmp_path, language: str):  # type: ignore[no-untyped-def]
+    """An app whose ``language`` catalogue translates everything (pseudo-translated)."""
+    directory = install(tmp_path, {language: pseudo_catalogue(language)})
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(directory))
+    from surveys.services import catalogue
+
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    return app
+
+
+def test_the_record_names_the_notice_shown_even_if_the_language_changed_since(make_app, tmp_path):
     """Attack (finding: notice language taken from the post, medium): the shopper reads the
     Hausa offer, switches another tab to English, then presses "Yes" on the Hausa page. The
     record must say Hausa, the text they read, not the language of the request that sent it."""
+    app = app_with_a_whole_notice_in(make_app, tmp_path, "ha")
+    customer = Customer(app.test_client(), app)
     customer.sign_in("cust-tabs")
     customer.submit("about-you", ABOUT_YOU)
     customer.client.set_cookie("lang", "ha")
@@ -171,3 +185,35 @@ def test_a_notice_language_that_is_not_one_of_ours_is_refused_and_nothing_is_wri
     # The same form, as sent by the page, is taken: the refusal was the claim, nothing else.
     customer.client.post("/me/consent", data={**sent, "attributes": ["state"], "answer": "yes"})
     assert [r.notice_language for r in records(app)] == ["en"]
+
+
+def test_a_notice_its_catalogue_does_not_fully_translate_is_shown_and_recorded_in_english(
+    make_app, tmp_path
+):
+    """Attack (finding: the record named the page's language, not the notice's, medium): with
+    one sentence of the notice missing from the catalogue (a sentence added later, a draft
+    not finished), the page showed a notice half in each language and the record said the
+    page's language. The notice is shown whole in English then, and the record says so."""
+    partial = pseudo_catalogue()
+    partial.delete("Nothing is linked unless you press “Yes”.")
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(install(tmp_path, {PSEUDO_AS: partial})))
+    from surveys.services import catalogue
+
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    customer = Customer(app.test_client(), app)
+    customer.client.set_cookie("lang", PSEUDO_AS)
+    customer.sign_in("cust-partial")
+    customer.submit("about-you", ABOUT_YOU)
+    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    notice = re.search(r'<div class="notice-text"[^>]*>.*?</div>', page, re.S).group()
+    assert 'lang="en"' in notice
+    assert "Only the answers you tick are linked to your shop account" in notice
+    assert "Ňǒťȟįňġ" not in notice and "Ǒňŀẏ ťȟė ȧňșẇėřș" not in notice
+    assert "Ňǒ ťȟȧňǩș" in page  # the rest of the page stays in the page's language
+    customer.client.post(
+        "/surveys/about-you/thanks",
+        data={**form_fields(page, "consent-offer"), "attributes": ["state"], "answer": "yes"},
+    )
+    assert [r.notice_language for r in Store(app).records()] == ["en"]
