@@ -169,9 +169,11 @@ def notice_language() -> str:
     if language == DEFAULT_LANGUAGE:
         return language
     folder = Path(current_app.root_path) / str(current_app.template_folder)
-    translations = get_translations()
+    # The compiled catalogue's own table (gettext's): it holds only translated, non-fuzzy
+    # strings, and a translation may rightly read as the English does (Pidgin often will).
+    translated = getattr(get_translations(), "_catalog", {})
     for sentence in _notice_sentences(folder / NOTICE_TEMPLATE):
-        if translations.gettext(sentence) == sentence:
+        if sentence not in translated:
             return DEFAULT_LANGUAGE
     return language
 

@@ -217,3 +217,27 @@ def test_a_notice_its_catalogue_does_not_fully_translate_is_shown_and_recorded_i
         data={**form_fields(page, "consent-offer"), "attributes": ["state"], "answer": "yes"},
     )
     assert [r.notice_language for r in Store(app).records()] == ["en"]
+
+
+def test_a_notice_sentence_translated_as_the_english_reads_still_counts_as_translated(
+    make_app, tmp_path
+):
+    """Pidgin may rightly keep a sentence as English writes it: that is a translation, and
+    the notice stays in the page's language."""
+    same = pseudo_catalogue()
+    same[
+        "Nothing is linked unless you press “Yes”."
+    ].string = "Nothing is linked unless you press “Yes”."
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(install(tmp_path, {PSEUDO_AS: same})))
+    from surveys.services import catalogue
+
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    customer = Customer(app.test_client(), app)
+    customer.client.set_cookie("lang", PSEUDO_AS)
+    customer.sign_in("cust-same")
+    customer.submit("about-you", ABOUT_YOU)
+    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert form_fields(page, "consent-offer")["notice_language"] == PSEUDO_AS
+    assert "Ǒňŀẏ ťȟė ȧňșẇėřș ẏǒǔ ťįċǩ" in page
