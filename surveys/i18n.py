@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -23,14 +25,18 @@ from babel.numbers import format_currency
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     g,
     has_app_context,
     has_request_context,
+    render_template,
     request,
     url_for,
 )
-from flask_babel import Babel, force_locale, get_locale
+from flask_babel import Babel, force_locale, get_locale, get_translations
+from jinja2.ext import GETTEXT_FUNCTIONS, babel_extract
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import RequestRedirect
 
@@ -110,8 +116,9 @@ def select_language() -> str:
         return remembered
     # In the browser's order of preference, the first whose language is one of ours:
     # "en-GB,ha;q=0.4" is English (Werkzeug's best_match would take the exact "ha" first).
-    for tag, _quality in request.accept_languages:
-        if found := language_from(tag):
+    # A language at q=0 is one the browser refuses (RFC 9110 §12.4.2), never a choice.
+    for tag, quality in request.accept_languages:
+        if quality > 0 and (found := language_from(tag)):
             return found
     return DEFAULT_LANGUAGE
 
@@ -120,6 +127,67 @@ def current_language() -> str:
     """The code of the language this request is rendered in (``en``, ``pcm``, ...)."""
     locale = get_locale()
     return str(locale.language) if locale is not None else DEFAULT_LANGUAGE
+
+
+#: The hidden field of each consent form: the language of the page that showed it.
+SHOWN_LANGUAGE_FIELD = "notice_language"
+
+
+def language_shown() -> str:
+    """The language of the page a consent form was sent from: the notice the shopper read.
+
+    Not the language of the request that sends it: the shopper may have chosen another
+    language in another tab since, and the record must name the text they agreed to. A form
+    without the field (one shown before it existed) was shown in the request's language; a
+    value that is not one of our codes is refused (400) before anything is written.
+    """
+    shown = request.form.get(SHOWN_LANGUAGE_FIELD)
+    if shown is None:
+        return current_language()
+    if shown not in LANGUAGES:
+        abort(400)
+    return shown
+
+
+#: The consent notice: shown whole in one language, never half in two.
+NOTICE_TEMPLATE = "account/_notice.html"
+
+
+@cache
+def _notice_sentences(path: Path) -> tuple[str, ...]:
+    """Every string of the notice, as ``pybabel extract`` reads them from its template."""
+    with path.open("rb") as template:
+        found = babel_extract(template, GETTEXT_FUNCTIONS, [], {"trimmed": "true"})
+        return tuple(
+            message for _line, _function, message, _comments in found if isinstance(message, str)
+        )
+
+
+def notice_language() -> str:
+    """The language the consent notice is shown in, and so the one a consent records: the
+    page's when its catalogue translates every sentence of the notice, else English (a
+    sentence added since, a draft not finished, a catalogue not compiled)."""
+    language = current_language()
+    if language == DEFAULT_LANGUAGE:
+        return language
+    folder = Path(current_app.root_path) / str(current_app.template_folder)
+    # The compiled catalogue's own table (gettext's): it holds only translated, non-fuzzy
+    # strings, and a translation may rightly read as the English does (Pidgin often will).
+    translated = getattr(get_translations(), "_catalog", {})
+    for sentence in _notice_sentences(folder / NOTICE_TEMPLATE):
+        if sentence not in translated:
+            return DEFAULT_LANGUAGE
+    return language
+
+
+def consent_notice() -> Markup:
+    """The notice, rendered in :func:`notice_language` (marked with ``lang`` when that is
+    not the page's)."""
+    page, shown = current_language(), notice_language()
+    with force_locale(shown):
+        html = render_template(NOTICE_TEMPLATE, notice_lang=shown, page_lang=page)
+    # An autoescaped template rendered whole: already HTML, nothing in it left unescaped.
+    return Markup(html)  # noqa: S704  # nosec B704
 
 
 def safe_next(value: str | None) -> str | None:
@@ -252,4 +320,9 @@ def init_app(app: Flask) -> None:
     def languages() -> dict[str, object]:
         if not has_request_context():
             return {}
-        return {"html_lang": current_language(), "language_links": language_links}
+        return {
+            "html_lang": current_language(),
+            "language_links": language_links,
+            "notice_language": notice_language,
+            "consent_notice": consent_notice,
+        }

@@ -39,5 +39,5 @@
       lga.add(last);
       lga.value = "";
     });
-  });
+  }).catch(function () {});  // no list: "Show its LGAs" stays, as without JavaScript
 })();

@@ -30,7 +30,7 @@ from surveys.account import bp, offer
 from surveys.account.forms import ConsentForm
 from surveys.auth.session import current_session, signed_in_subject
 from surveys.extensions import db
-from surveys.i18n import current_language
+from surveys.i18n import language_shown
 from surveys.questions import QUESTIONS, label_for
 from surveys.services import answers as answer_service
 from surveys.services import consent as consent_service
@@ -192,6 +192,7 @@ def _answer_offer(
     answer = request.form.get("answer")
     if answer not in {"yes", "no"}:
         abort(400)
+    language = language_shown()
     if answer == "no":
         signed_in = current_session()
         if signed_in is not None:
@@ -213,7 +214,7 @@ def _answer_offer(
             new_key,
             _cipher(),
             clock.now(),
-            language=current_language(),
+            language=language,
         )
     except ConsentError as error:
         db.session.rollback()
@@ -233,6 +234,7 @@ def change_consent() -> Response | tuple[str, int]:
     if not form.validate_on_submit():
         abort(400)
     subject = _subject_or_stop()
+    language = language_shown()
     try:
         consent_service.change(
             db.session,
@@ -240,7 +242,7 @@ def change_consent() -> Response | tuple[str, int]:
             form.attributes.data or [],
             consent_service.METHOD_PRIVACY_PAGE,
             clock.now(),
-            language=current_language(),
+            language=language,
         )
     except ConsentError as error:
         db.session.rollback()
@@ -264,6 +266,7 @@ def withdraw_consent() -> Response | str:
     choice = request.form.get("answers")
     if choice not in {"keep", "delete"}:
         abort(400)
+    language = language_shown()
     confirmed = request.form.get("confirm")
     if choice == "delete" and confirmed != "yes":
         if confirmed == "no":
@@ -291,7 +294,7 @@ def withdraw_consent() -> Response | str:
         method=consent_service.METHOD_PRIVACY_PAGE,
         cipher=_cipher(),
         now=clock.now(),
-        language=current_language(),
+        language=language,
     )
     db.session.commit()
     if record is None:
@@ -377,6 +380,7 @@ def delete_everything() -> Response | str:
             None,
             gettext("Yes, delete everything"),
         )
+    language = language_shown()
     key = respondent_cookie.key_for_write()
     my_data.delete_everything(
         db.session,
@@ -384,7 +388,7 @@ def delete_everything() -> Response | str:
         respondents.respondent_hash(key) if key else None,
         _cipher(),
         clock.now(),
-        language=current_language(),
+        language=language,
     )
     db.session.commit()
     log.info("everything deleted")

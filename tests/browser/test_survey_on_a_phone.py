@@ -159,3 +159,22 @@ def test_axe_finds_nothing_wrong_with_the_survey_page_on_a_phone(browser, live_s
         assert axe_violations(page) == []
     finally:
         context.close()
+
+
+def test_when_the_lga_list_cannot_be_read_the_page_works_on_without_a_script_error(
+    page, live_server
+):
+    """Finding (low): survey.js read lgas.json with no catch, so a list that could not be
+    read (a store or proxy answering with a page, a flaky network) left an uncaught error.
+    The page keeps "Show its LGAs" and its progress cue, and says nothing in the console."""
+    page.route(
+        "**/lgas.json",
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<p>Busy</p>"),
+    )
+    survey = SurveyPage(page, live_server, "about-you").open()
+    page.wait_for_load_state("networkidle")
+    survey.choose_state("Lagos")
+    survey.choose("gender", "Prefer not to say")
+    expect(survey.progress()).to_have_text("2 of 5 answered")
+    expect(page.locator("[data-refresh]")).to_have_count(1)  # the no-JS way stays
+    assert page.console_problems == []

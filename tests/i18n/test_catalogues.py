@@ -18,6 +18,9 @@ from babel.messages.plurals import get_plural
 from tests.i18n import catalogues
 
 PLACEHOLDER = re.compile(r"%\([a-z_]+\)s")
+#: Markup in a string: tags with their attributes, and entities. A translation keeps its
+#: msgid's exactly, since what the catalogue says is rendered as HTML.
+MARKUP = re.compile(r"<[^>]*>|&[a-zA-Z#0-9]+;")
 
 
 def placeholders(text: str) -> list[str]:
@@ -77,6 +80,8 @@ def catalogue_problems(template: list, catalogue: Catalog) -> list[str]:  # type
                 problems.append(f"unknown placeholder in {string!r} for {msgid!r}")
             elif not isinstance(msgid, tuple) and placeholders(string) != placeholders(msgid):
                 problems.append(f"placeholders changed in {string!r} for {msgid!r}")
+            if sorted(MARKUP.findall(string)) != sorted(MARKUP.findall(sources[0])):
+                problems.append(f"markup changed in {string!r} for {msgid!r}")
     return problems
 
 
@@ -98,4 +103,23 @@ def test_the_completeness_check_catches_each_kind_of_gap():
         "placeholders changed in 'Dáhùn' for 'Answer “%(title)s”'",
         "unknown placeholder in 'Àṣìṣe %(code)s' for 'Error %(status)s'",
         "missing: 'Privacy'",
+    ]
+
+
+def test_a_translation_cannot_bring_markup_of_its_own():
+    """Attack (finding: catalogue text is trusted as HTML, low): `_()` and {% trans %} output
+    is not escaped, so a msgstr that adds a link or an element would be live on the page (a
+    link in the consent notice to anywhere). The drafts are machine-made and unreviewed:
+    each translation must carry exactly its msgid's markup, tags and entities alike."""
+    catalogue = Catalog(locale="ha")
+    catalogue.add("Not now", '<a href="https://evil.example/">Ba yanzu ba</a>')
+    catalogue.add("Every question is <strong>optional</strong>.", "Kowace tambaya na zaɓi ne.")
+    catalogue.add("Yes", "<b>Ee</b>")
+    catalogue.add('See <a href="%(url)s">this</a>', 'Duba <a href="%(url)s">wannan</a>')
+    problems = catalogue_problems([m.id for m in catalogue if m.id], catalogue)
+    assert problems == [
+        "markup changed in '<a href=\"https://evil.example/\">Ba yanzu ba</a>' for 'Not now'",
+        "markup changed in 'Kowace tambaya na zaɓi ne.' for "
+        "'Every question is <strong>optional</strong>.'",
+        "markup changed in '<b>Ee</b>' for 'Yes'",
     ]

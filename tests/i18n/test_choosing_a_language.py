@@ -167,6 +167,10 @@ def test_an_unknown_language_is_refused_clearly_and_nothing_is_set(client):
         ("fr-FR,de;q=0.5", "en"),
         ("en-GB,ha;q=0.4", "en"),
         ("", "en"),
+        # q=0 says "not this one" (RFC 9110 §12.4.2): a refused language is never chosen.
+        ("ha;q=0", "en"),
+        ("ha;q=0,yo;q=0.1", "yo"),
+        ("ha;q=0.000,fr", "en"),
     ],
 )
 def test_accept_language_picks_the_best_of_the_five(client, header, expected):
@@ -216,6 +220,32 @@ def test_language_tags_are_read_leniently_but_only_ours_are_taken():
     assert language_from("fr") is None and language_from("") is None
     assert language_from("h" * 100) is None
     assert set(LANGUAGES) == {"en", "pcm", "ha", "yo", "ig"}
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["ha;q=abc", "ha;q=nan,yo", "ha;q=1e999", ",,,;;;=", "yo;q=-1,ig;q=2", "*", "a" * 8000,
+     "ha-" + "x" * 40, "\x00ha", "ha;q=0.5;q=0.9"],
+)  # fmt: skip
+def test_a_hostile_accept_language_gets_a_page_not_an_error(client, header):
+    page = client.get("/privacy", headers={"Accept-Language": header})
+    assert page.status_code == 200
+    assert lang_of(page.get_data(as_text=True)) in LANGUAGES
+
+
+def test_a_page_whose_language_was_negotiated_is_never_shared_by_caches_across_languages(client):
+    """Attack (finding: no Vary on negotiated pages, low): a page kept by a shared cache
+    (the shop's proxy) in one shopper's language would be served to the next, telling them
+    what language someone before them reads (in Nigeria, close to which people they are
+    from). Every page whose language came from the cookie or Accept-Language is either
+    no-store or says it varies on both."""
+    pages = ["/", "/surveys/about-you", "/privacy", "/me", "/no-such-page", "/auth/logout",
+             "/auth/signed-out", "/language/xx", "/invitation.json"]  # fmt: skip
+    for path in pages:
+        page = client.get(path, headers={"Accept-Language": "ha"})
+        if "no-store" in page.headers.get("Cache-Control", ""):
+            continue
+        assert {"accept-language", "cookie"} <= {v.lower() for v in page.vary}, path
 
 
 def test_a_page_says_it_varies_with_the_language(client):

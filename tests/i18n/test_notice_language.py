@@ -5,6 +5,7 @@ in the full download) says which language's text the shopper read. The API's
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -98,3 +99,145 @@ def test_the_service_defaults_to_the_english_notice(app):
         )  # fmt: skip
         assert record.notice_language == "en"
         db.session.rollback()
+
+
+def form_fields(page: str, form: str) -> dict[str, str]:
+    """The hidden fields of the form with this id (or class) on ``page``: what a browser
+    sends back with it."""
+    match = re.search(rf'<form[^>]* (?:id|class)="{form}"[^>]*>(.*?)</form>', page, re.S)
+    assert match, f"no form {form}"
+    hidden = re.findall(r'<input [^>]*type="hidden"[^>]*>', match.group(1))
+    return dict(
+        (re.search(r'name="([^"]+)"', tag).group(1), re.search(r'value="([^"]*)"', tag).group(1))
+        for tag in hidden
+    )
+
+
+def app_with_a_whole_notice_in(make_app, tmp_path, language: str):  # type: ignore[no-untyped-def]
+    """An app whose ``language`` catalogue translates everything (pseudo-translated)."""
+    directory = install(tmp_path, {language: pseudo_catalogue(language)})
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(directory))
+    from surveys.services import catalogue
+
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    return app
+
+
+def test_the_record_names_the_notice_shown_even_if_the_language_changed_since(make_app, tmp_path):
+    """Attack (finding: notice language taken from the post, medium): the shopper reads the
+    Hausa offer, switches another tab to English, then presses "Yes" on the Hausa page. The
+    record must say Hausa, the text they read, not the language of the request that sent it."""
+    app = app_with_a_whole_notice_in(make_app, tmp_path, "ha")
+    customer = Customer(app.test_client(), app)
+    customer.sign_in("cust-tabs")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.client.set_cookie("lang", "ha")
+    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    sent = form_fields(page, "consent-offer")
+    customer.client.get("/language/en?next=/")  # the other tab
+    customer.client.post(
+        "/surveys/about-you/thanks", data={**sent, "attributes": ["state"], "answer": "yes"}
+    )
+    me = customer.client.get("/me").get_data(as_text=True)
+    customer.client.set_cookie("lang", "yo")
+    customer.client.post(
+        "/me/consent/change", data={**form_fields(me, "consent-change"), "attributes": ["state"]}
+    )
+    customer.client.post(
+        "/me/consent/withdraw", data={**form_fields(me, "withdraw"), "answers": "keep"}
+    )
+    assert [(r.status, r.notice_language) for r in records(app)] == [
+        ("given", "ha"),
+        ("given", "en"),
+        ("withdrawn", "en"),
+    ]
+
+
+def test_a_confirmation_page_carries_its_language_to_the_record(app, customer):
+    customer.sign_in("cust-confirm")
+    customer.submit("about-you", ABOUT_YOU)
+    customer.consent(["state"])
+    customer.client.set_cookie("lang", "ig")
+    token = form_fields(customer.client.get("/me").get_data(as_text=True), "withdraw")
+    asked = customer.client.post("/me/consent/withdraw", data={**token, "answers": "delete"})
+    confirm = form_fields(asked.get_data(as_text=True), "confirm")
+    customer.client.set_cookie("lang", "en")
+    customer.client.post("/me/consent/withdraw", data={**confirm, "confirm": "yes"})
+    assert [r.notice_language for r in records(app)] == ["en", "ig"]
+
+
+@pytest.mark.parametrize("claimed", ["fr", "<b>", "", "ha-NG", "x" * 50])
+def test_a_notice_language_that_is_not_one_of_ours_is_refused_and_nothing_is_written(
+    app, customer, claimed
+):
+    """A hostile client cannot write a language of its own choosing into the record."""
+    customer.sign_in("cust-claims")
+    customer.submit("about-you", ABOUT_YOU)
+    sent = form_fields(customer.client.get("/me").get_data(as_text=True), "consent-offer")
+    refused = customer.client.post(
+        "/me/consent",
+        data={**sent, "notice_language": claimed, "attributes": ["state"], "answer": "yes"},
+    )
+    assert refused.status_code == 400
+    assert records(app) == []
+    # The same form, as sent by the page, is taken: the refusal was the claim, nothing else.
+    customer.client.post("/me/consent", data={**sent, "attributes": ["state"], "answer": "yes"})
+    assert [r.notice_language for r in records(app)] == ["en"]
+
+
+def test_a_notice_its_catalogue_does_not_fully_translate_is_shown_and_recorded_in_english(
+    make_app, tmp_path
+):
+    """Attack (finding: the record named the page's language, not the notice's, medium): with
+    one sentence of the notice missing from the catalogue (a sentence added later, a draft
+    not finished), the page showed a notice half in each language and the record said the
+    page's language. The notice is shown whole in English then, and the record says so."""
+    partial = pseudo_catalogue()
+    partial.delete("Nothing is linked unless you press “Yes”.")
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(install(tmp_path, {PSEUDO_AS: partial})))
+    from surveys.services import catalogue
+
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    customer = Customer(app.test_client(), app)
+    customer.client.set_cookie("lang", PSEUDO_AS)
+    customer.sign_in("cust-partial")
+    customer.submit("about-you", ABOUT_YOU)
+    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    notice = re.search(r'<div class="notice-text"[^>]*>.*?</div>', page, re.S).group()
+    assert 'lang="en"' in notice
+    assert "Only the answers you tick are linked to your shop account" in notice
+    assert "Ňǒťȟįňġ" not in notice and "Ǒňŀẏ ťȟė ȧňșẇėřș" not in notice
+    assert "Ňǒ ťȟȧňǩș" in page  # the rest of the page stays in the page's language
+    customer.client.post(
+        "/surveys/about-you/thanks",
+        data={**form_fields(page, "consent-offer"), "attributes": ["state"], "answer": "yes"},
+    )
+    assert [r.notice_language for r in Store(app).records()] == ["en"]
+
+
+def test_a_notice_sentence_translated_as_the_english_reads_still_counts_as_translated(
+    make_app, tmp_path
+):
+    """Pidgin may rightly keep a sentence as English writes it: that is a translation, and
+    the notice stays in the page's language."""
+    same = pseudo_catalogue()
+    same[
+        "Nothing is linked unless you press “Yes”."
+    ].string = "Nothing is linked unless you press “Yes”."
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(install(tmp_path, {PSEUDO_AS: same})))
+    from surveys.services import catalogue
+
+    with app.app_context():
+        catalogue.load_defaults(db.session)
+        db.session.commit()
+    customer = Customer(app.test_client(), app)
+    customer.client.set_cookie("lang", PSEUDO_AS)
+    customer.sign_in("cust-same")
+    customer.submit("about-you", ABOUT_YOU)
+    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    assert form_fields(page, "consent-offer")["notice_language"] == PSEUDO_AS
+    assert "Ǒňŀẏ ťȟė ȧňșẇėřș ẏǒǔ ťįċǩ" in page
