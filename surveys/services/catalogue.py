@@ -5,7 +5,7 @@ A file is checked as a whole before anything is written, so a bad file changes n
 A survey's title and intro may be given in the other shopper languages too::
 
     translations:
-      ha: {title: Game da kai, intro: ...}
+      ha: {title: Game da ku, intro: ...}
 
 A language a survey does not list (or a field it leaves out) shows the English text.
 """
