@@ -1,14 +1,12 @@
-// Keeps the progress cue current and makes the LGA cascade instant. Without it the page still
-// shows the count as drawn, and "Show its LGAs" works.
+// The progress cue and the instant LGA list; docs/shopper-pages.md says why each part is so.
 (function () {
-  var lgas = new URL("../../lgas.json", document.currentScript.src);  // under any path prefix
+  var lgas = new URL("../../lgas.json", document.currentScript.src);
   var summary = document.getElementById("error-summary");
   if (summary) summary.focus();
   var form = document.getElementById("survey");
   var status = form && form.querySelector("[data-pattern]");
   if (status) {
     var bar = status.querySelector("progress");
-    // Text changed only when the count does: a screen reader hears it once per question.
     form.addEventListener("change", function () {
       var n = [].filter.call(form.querySelectorAll("fieldset"), function (q) {
         var list = q.querySelector("select");
@@ -16,7 +14,6 @@
       }).length;
       if (n === bar.value) return;
       bar.value = n;
-      // The sentence is the page's (translatable); the script adds no words.
       status.lastChild.textContent = status.dataset.pattern
         .replace("{answered}", n).replace("{total}", bar.max);
     });
@@ -33,11 +30,12 @@
       var first = lga.options[0], last = lga.options[lga.options.length - 1];
       lga.length = 0;
       lga.add(first);
-      (names[state.value] ? names[state.value].split("|") : []).forEach(function (name, i) {
+      var mine = names[state.value.slice(3)];
+      (mine ? mine.split("|") : []).forEach(function (name, i) {
         lga.add(new Option(name, state.value + "-" + String(i + 1).padStart(2, "0")));
       });
       lga.add(last);
       lga.value = "";
     });
-  }).catch(function () {});  // no list: "Show its LGAs" stays, as without JavaScript
+  }).catch(function () {});
 })();

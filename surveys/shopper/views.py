@@ -272,9 +272,10 @@ def _summary(response) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
 
 @cache
 def _lga_json() -> bytes:
-    return json.dumps(
-        reference.lga_names_by_state(), separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    """Keyed by the state code without its "NG-" (the same for every state: 148 bytes)."""
+    by_state = reference.lga_names_by_state()
+    names = {code.removeprefix("NG-"): lgas for code, lgas in by_state.items()}
+    return json.dumps(names, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 @bp.get("/lgas.json")

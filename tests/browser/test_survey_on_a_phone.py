@@ -46,7 +46,7 @@ def test_every_answer_is_a_full_width_target_at_least_44_px_tall(page, live_serv
 def test_keyboard_focus_on_an_answer_is_clearly_visible_on_its_card(page, live_server):
     survey = SurveyPage(page, live_server, "about-you").open()
     assert survey.look_of("gender", "Female")["outline"].startswith("none")
-    page.locator("#income_band-6").focus()
+    page.locator("input[name=income_band][value=prefer_not_to_say]").focus()
     page.keyboard.press("Tab")  # on to the gender question from the keyboard
     expect(page.locator("#gender-0")).to_be_focused()
     assert survey.look_of("gender", "Female")["outline"] == "solid 3px"
@@ -150,7 +150,7 @@ def test_axe_finds_nothing_wrong_with_the_survey_page_on_a_phone(browser, live_s
         page.wait_for_load_state("networkidle")
         assert axe_violations(page) == []
         survey.choose("age_band", "25–34")  # with an answer chosen, and focus on it
-        page.locator("#age_band-2").focus()
+        page.locator("input[name=age_band][value=age_25_34]").focus()
         assert axe_violations(page) == []
         survey.send()
         expect(page.locator("h1")).to_have_text("Thank you")

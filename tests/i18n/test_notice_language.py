@@ -8,6 +8,8 @@ import json
 import re
 
 import pytest
+from flask_babel import force_locale, gettext
+from markupsafe import escape
 
 from surveys.extensions import db
 from surveys.services import consent as consent_service
@@ -38,7 +40,11 @@ def test_a_consent_given_on_the_hausa_page_records_the_hausa_notice(app, custome
     export = json.loads(customer.client.get("/me/export.json").get_data(as_text=True))
     assert export["personalisation"]["notice_language"] == "ha"
     assert export["consent_receipts"][0]["language"] == "ha"
-    assert f"text version {NOTICE_VERSION}, in Hausa" in customer.me()
+    with app.test_request_context(), force_locale("ha"):
+        shown = gettext("text version %(version)s, in %(language)s", version=NOTICE_VERSION,
+                        language="Hausa")  # fmt: skip
+    assert "Hausa" in shown and NOTICE_VERSION in shown and "text version" not in shown
+    assert str(escape(shown)) in customer.me()
 
 
 def test_each_choice_keeps_the_language_it_was_made_in(app, customer):
