@@ -13,6 +13,7 @@ then runs, for each page (the thank-you page with that visit's cookies):
         --output=json --output-path=OUT_DIR/NAME.json --quiet
 
 and prints a table (docs/shopper-pages.md keeps the latest one). Exits 1 if a score is under 100.
+``LIGHTHOUSE_LANG=yo`` (or pcm, ha, ig) runs every page in that language (its cookie sent).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LIGHTHOUSE = ["npx", "-y", "lighthouse@12"]
 CATEGORIES = ("performance", "accessibility")
 ATTEMPTS = 3
+LANGUAGE = os.environ.get("LIGHTHOUSE_LANG", "")
 
 
 def serve() -> str:
@@ -70,6 +72,8 @@ def answer_about_you(base: str) -> tuple[str, str]:
     the Cookie header that shows it."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    if LANGUAGE:
+        opener.open(f"{base}/?lang={LANGUAGE}").read()  # sets the language cookie
     form = opener.open(f"{base}/surveys/about-you").read().decode()
     token = re.search(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"', form)
     if not token:
@@ -134,9 +138,10 @@ def main(out: Path) -> int:
     out.mkdir(parents=True, exist_ok=True)
     base = serve()
     thanks, cookie = answer_about_you(base)
+    chosen = f"lang={LANGUAGE}" if LANGUAGE else ""
     pages = [
-        ("index", f"{base}/", ""),
-        ("survey-about-you", f"{base}/surveys/about-you", ""),
+        ("index", f"{base}/", chosen),
+        ("survey-about-you", f"{base}/surveys/about-you", chosen),
         ("thanks", thanks, cookie),
     ]
     print(f"{'page':18} {'performance':>11} {'accessibility':>13} {'bytes':>6} {'transferred':>11}")

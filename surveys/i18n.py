@@ -184,8 +184,15 @@ def consent_notice() -> Markup:
     """The notice, rendered in :func:`notice_language` (marked with ``lang`` when that is
     not the page's)."""
     page, shown = current_language(), notice_language()
+    from surveys.services.consent import NOTICE_VERSIONS
+
     with force_locale(shown):
-        html = render_template(NOTICE_TEMPLATE, notice_lang=shown, page_lang=page)
+        html = render_template(
+            NOTICE_TEMPLATE,
+            notice_lang=shown,
+            page_lang=page,
+            notice_version=NOTICE_VERSIONS[shown],
+        )
     # An autoescaped template rendered whole: already HTML, nothing in it left unescaped.
     return Markup(html)  # noqa: S704  # nosec B704
 

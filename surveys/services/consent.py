@@ -42,10 +42,21 @@ from surveys.services import profile_changes
 from surveys.services.respondents import respondent_hash
 
 PURPOSE = "personalisation"
-#: Version of the consent text in ``templates/account/_notice.html``: change both together.
-#: Each language's text of one version is a translation of the same English text; a record
-#: keeps the version and the language the shopper read it in (``notice_language``).
+#: Version of the consent text in ``templates/account/_notice.html`` (the English): change both
+#: together, and every translation's version with it.
 NOTICE_VERSION = "2026-11-v1"
+#: Each language's text of the notice has a version of its own, so that a record names the
+#: very text the shopper agreed to: when a reviewer corrects a translation, its version goes
+#: up and older records keep the old one. ``tests/i18n/test_notice_versions.py`` holds each
+#: version to a fingerprint of its text in the catalogues and fails when a text changes and
+#: its version does not.
+NOTICE_VERSIONS: dict[str, str] = {
+    "en": NOTICE_VERSION,
+    "pcm": f"{NOTICE_VERSION}+pcm.1",
+    "ha": f"{NOTICE_VERSION}+ha.1",
+    "yo": f"{NOTICE_VERSION}+yo.1",
+    "ig": f"{NOTICE_VERSION}+ig.1",
+}
 #: The language of a notice when the caller does not say (the English text).
 NOTICE_DEFAULT_LANGUAGE = "en"
 METHOD_AFTER_SURVEY = "web-form-after-survey"
@@ -219,7 +230,7 @@ def _append(
         subject=subject,
         purpose=PURPOSE,
         attributes=attributes,
-        notice_version=NOTICE_VERSION,
+        notice_version=NOTICE_VERSIONS[language],
         notice_language=language,
         given_at=now,
         method=method,

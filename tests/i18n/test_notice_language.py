@@ -13,7 +13,7 @@ from markupsafe import escape
 
 from surveys.extensions import db
 from surveys.services import consent as consent_service
-from surveys.services.consent import NOTICE_VERSION
+from surveys.services.consent import NOTICE_VERSIONS
 from tests.consent.consent_helpers import ABOUT_YOU, Customer, Store
 from tests.i18n.catalogues import PSEUDO_AS, install, pseudo_catalogue
 
@@ -33,7 +33,7 @@ def test_a_consent_given_on_the_hausa_page_records_the_hausa_notice(app, custome
     customer.submit("about-you", ABOUT_YOU)
     customer.consent(["state"], page="/surveys/about-you/thanks")
     [record] = records(app)
-    assert (record.notice_version, record.notice_language) == (NOTICE_VERSION, "ha")
+    assert (record.notice_version, record.notice_language) == (NOTICE_VERSIONS["ha"], "ha")
 
     receipt = customer.client.get(f"/me/receipts/{record.receipt_id}.json")
     assert json.loads(receipt.get_data(as_text=True))["language"] == "ha"
@@ -41,9 +41,9 @@ def test_a_consent_given_on_the_hausa_page_records_the_hausa_notice(app, custome
     assert export["personalisation"]["notice_language"] == "ha"
     assert export["consent_receipts"][0]["language"] == "ha"
     with app.test_request_context(), force_locale("ha"):
-        shown = gettext("text version %(version)s, in %(language)s", version=NOTICE_VERSION,
+        shown = gettext("text version %(version)s, in %(language)s", version=NOTICE_VERSIONS["ha"],
                         language="Hausa")  # fmt: skip
-    assert "Hausa" in shown and NOTICE_VERSION in shown and "text version" not in shown
+    assert "Hausa" in shown and NOTICE_VERSIONS["ha"] in shown and "text version" not in shown
     assert str(escape(shown)) in customer.me()
 
 
@@ -62,8 +62,8 @@ def test_each_choice_keeps_the_language_it_was_made_in(app, customer):
     ]
     customer.client.set_cookie("lang", "en")
     me = customer.me()
-    for name in ["English", "Yorùbá", "Igbo"]:
-        assert f"text version {NOTICE_VERSION}, in {name}" in me
+    for code, name in [("en", "English"), ("yo", "Yorùbá"), ("ig", "Igbo")]:
+        assert f"text version {NOTICE_VERSIONS[code]}, in {name}" in me
 
 
 def test_delete_everything_records_its_withdrawal_in_the_pages_language(app, customer):
