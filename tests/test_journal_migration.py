@@ -9,6 +9,7 @@ import random
 import secrets
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,6 @@ from sqlalchemy import insert, select, text
 from surveys import clock
 from surveys.extensions import db
 from surveys.models import Dismissal, FunnelCount, ShopperSession, Survey, UsedToken
-from surveys.services import catalogue
 from surveys.services.respondents import new_key, respondent_hash
 from tests.conftest import settle_now
 
@@ -39,6 +39,13 @@ OLD_RESPONSES = sa.table(
     sa.column("submitted_on", sa.Date()),
     sa.column("updated_on", sa.Date()),
     sa.column("record_key", sa.Integer()),
+)
+OLD_SURVEYS = sa.table(
+    "surveys",
+    sa.column("id", sa.Uuid()),
+    *(sa.column(name, sa.String()) for name in ("slug", "title", "intro")),
+    sa.column("questions", sa.JSON()),
+    sa.column("active", sa.Boolean()),
 )
 OLD_ROLLUPS = sa.table(
     "rollup_cells",
@@ -67,9 +74,14 @@ def _old_store(app) -> list[dict]:
     rng = random.Random(6)
     with app.app_context():
         upgrade(revision=BEFORE)
-        catalogue.load_defaults(db.session)
+        survey = SimpleNamespace(id=uuid.uuid4())  # the model has columns added since
+        db.session.execute(
+            insert(OLD_SURVEYS),
+            {"id": survey.id, "slug": "about-you", "title": "About you", "intro": "",
+             "questions": ["state", "lga", "age_band", "income_band", "gender"], "active": True},
+            bind_arguments=ANSWERS,
+        )  # fmt: skip
         db.session.commit()
-        survey = catalogue.find(db.session, "about-you")
         rows = []
         for n in range(40):
             day = date(2026, 1, 1) + timedelta(days=n // 4)

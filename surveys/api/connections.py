@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import threading
 import time
+import weakref
+from typing import Any
 
 from flask import Flask, current_app, g
 from sqlalchemy import Connection, Engine, create_engine
@@ -37,6 +39,7 @@ from surveys.extensions import db
 _ENGINES = "surveys.api_engines"
 #: Each thread's connections between requests: {bind: (connection, when last used)}.
 _HELD = "surveys.api_held_connections"
+_making_engines = threading.Lock()
 
 
 def identity() -> Connection:
@@ -56,14 +59,50 @@ def _connection(bind: str) -> Connection:
     return opened[bind]
 
 
+class _HeldConnections:
+    """Each thread's connections between its requests, all of them reachable from here.
+
+    Not a bare ``threading.local``: a thread that ends (the development server and tests make
+    one per request) would leave its connections to the garbage collector, unclosed. Here a
+    new thread first closes those of threads that have ended, and ``close_all`` reaches every
+    thread's (for tests and tools that drop the stores)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_thread: dict[int, tuple[weakref.ref[threading.Thread], dict[str, Any]]] = {}
+
+    def mine(self) -> dict[str, tuple[Connection, float]]:
+        thread = threading.current_thread()
+        entry = self._by_thread.get(thread.ident or 0)
+        if entry is not None and entry[0]() is thread:
+            return entry[1]
+        with self._lock:
+            self._close([key for key, (ref, _) in self._by_thread.items() if not _alive(ref())])
+            held: dict[str, Any] = {}
+            self._by_thread[thread.ident or 0] = (weakref.ref(thread), held)
+            return held
+
+    def close_all(self) -> None:
+        with self._lock:
+            self._close(list(self._by_thread))
+
+    def _close(self, keys: list[int]) -> None:
+        for key in keys:
+            _, held = self._by_thread.pop(key)
+            for connection, _ in held.values():
+                connection.close()
+
+
+def _alive(thread: threading.Thread | None) -> bool:
+    return thread is not None and thread.is_alive()
+
+
 def _held(app: Flask) -> dict[str, tuple[Connection, float]]:
-    local = app.extensions.get(_HELD)
-    if local is None:
-        local = app.extensions.setdefault(_HELD, threading.local())
-    held: dict[str, tuple[Connection, float]] | None = getattr(local, "connections", None)
-    if held is None:
-        held = local.connections = {}
-    return held
+    registry = app.extensions.get(_HELD)
+    if registry is None:
+        with _making_engines:
+            registry = app.extensions.setdefault(_HELD, _HeldConnections())
+    return registry.mine()
 
 
 def _held_or_new(app: Flask, bind: str) -> Connection:
@@ -84,9 +123,6 @@ def _answers_a_ping(connection: Connection) -> bool:
     except DBAPIError:
         return False
     return not connection.invalidated
-
-
-_making_engines = threading.Lock()
 
 
 def _engine(app: Flask, bind: str) -> Engine:
@@ -113,10 +149,9 @@ def _autocommit_engine(app: Flask, app_engine: Engine) -> Engine:
 
 def dispose_engines(app: Flask) -> None:
     """Close the API's pooled connections (for tests and tools that drop the stores)."""
-    held = _held(app)
-    for connection, _ in held.values():
-        connection.close()
-    held.clear()
+    registry = app.extensions.get(_HELD)
+    if registry is not None:
+        registry.close_all()
     for engine in app.extensions.pop(_ENGINES, {}).values():
         if not isinstance(engine, OptionEngine):  # a view of the app's engine: not ours
             engine.dispose()

@@ -6,6 +6,7 @@ may let a revoked token, a withdrawn consent or a spent budget through on the ne
 """
 
 import secrets
+import threading
 
 import pytest
 from flask import session
@@ -136,3 +137,40 @@ def test_the_budget_is_still_shared_by_two_instances_through_redis(
         second.get(PROFILE.format("cust-1")).status_code,
     ]
     assert statuses == [200, 200, 200, 429]
+
+
+def _read_in_a_thread_of_its_own(api, subject: str) -> None:
+    """One read from a thread that then ends, as the development server serves each request."""
+    codes: list[int] = []
+    worker = threading.Thread(
+        target=lambda: codes.append(api.get(PROFILE.format(subject)).status_code)
+    )
+    worker.start()
+    worker.join()
+    assert codes == [200]
+
+
+def test_connections_of_a_thread_that_ended_are_closed_not_left_to_the_garbage_collector(
+    app, api, consenting
+):
+    """Found by CI: a kept connection of a finished thread was deleted while open (psycopg's
+    ResourceWarning) at some later test; a new thread now closes those of ended ones."""
+    consenting("cust-1", ["state"])
+    _read_in_a_thread_of_its_own(api, "cust-1")
+    [(ref, held)] = app.extensions[connections._HELD]._by_thread.values()  # noqa: SLF001
+    kept = [connection for connection, _ in held.values()]
+    assert len(kept) == 2 and not any(connection.closed for connection in kept)
+    _read_in_a_thread_of_its_own(api, "cust-1")
+    assert all(connection.closed for connection in kept)
+    assert len(app.extensions[connections._HELD]._by_thread) == 1  # noqa: SLF001
+
+
+def test_disposing_closes_every_threads_kept_connections(app, api, consenting):
+    consenting("cust-1", ["state"])
+    assert api.get(PROFILE.format("cust-1")).status_code == 200  # this thread's
+    _read_in_a_thread_of_its_own(api, "cust-1")  # another's
+    registry = app.extensions[connections._HELD]  # noqa: SLF001
+    kept = [c for _, held in registry._by_thread.values() for c, _ in held.values()]  # noqa: SLF001
+    assert len(kept) == 4
+    connections.dispose_engines(app)
+    assert all(connection.closed for connection in kept)
