@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, bindparam, select, true, update
+from sqlalchemy import Connection, Row, bindparam, select, true, update
 from sqlalchemy.orm import Session
 
 from surveys.models import ApiClient, WebhookDelivery
 from surveys.models.api import CHANGES_READ, PROFILES_READ, SCOPES
-from surveys.services import driver_rows, profiles
+from surveys.services import profiles
 
 # Prefixes only, so that a leaked token or secret is recognisable (e.g. by secret scanners).
 TOKEN_PREFIX = "svy_"  # noqa: S105  # nosec B105
@@ -194,19 +194,18 @@ def authenticate(identity: Connection, token: str) -> Caller | None:
 
 def authenticate_reading(
     identity: Connection, token: str, subject: str
-) -> tuple[Caller | None, list[tuple[Any, ...]]]:
+) -> tuple[Caller | None, list[Row[Any]]]:
     """The client holding ``token`` (as :func:`authenticate`) and, in the same statement, the
     consent of ``subject`` as :func:`surveys.services.profiles.profiles_of` reads it (no row:
     no profile). One round trip instead of two for a single profile read; the consent is only
     used once the caller is known to have the scope, and never when it is not."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None, []
-    found = driver_rows.rows(
-        identity, _FIND_CALLER_AND_CONSENT, {"token_hash": hash_token(token), "subjects": subject}
-    )
-    if not found:
+    row = identity.execute(
+        _FIND_CALLER_AND_CONSENT, {"token_hash": hash_token(token), "subjects": subject}
+    ).first()
+    if row is None:
         return None, []
-    row = found[0]
     consent = row[2:]
     return Caller(row[0], frozenset(row[1].split())), [consent] if consent[0] is not None else []
 

@@ -44,7 +44,7 @@ from surveys.models import (
 from surveys.models.identity import GIVEN
 from surveys.questions import QUESTION_KEYS
 from surveys.services import driver_rows
-from surveys.services.answers import journal
+from surveys.services.answers import journal, states_of
 from surveys.services.answers.journal import Held
 from surveys.services.answers.reading import answers_of_page
 from surveys.services.answers.sealing import Sealer
@@ -206,10 +206,10 @@ def profiles_of(
     answers store."""
     if not subjects:
         return {}
-    if len(subjects) > 1:
-        consents: Sequence[Any] = identity.execute(_MANY, {"subjects": list(subjects)}).all()
-    else:
-        consents = driver_rows.rows(identity, _ONE, {"subjects": subjects[0]})
+    many = len(subjects) > 1
+    consents = identity.execute(
+        _MANY if many else _ONE, {"subjects": list(subjects) if many else subjects[0]}
+    ).all()
     return _profiles_from(answers, consents, cipher, sealer)
 
 
@@ -239,13 +239,11 @@ def _profiles_from(
     bulk = len(consents) > BULK_UNCACHED
     decrypt = cipher.respondent_hash_uncached if bulk else cipher.respondent_hash_of
     hashes = {row[0]: decrypt(row[1]) for row in consents}
-    held = answers_of_page(answers, list(dict.fromkeys(hashes.values())), sealer)
+    states = states_of(answers, list(hashes.values()), sealer, with_dismissals=False)
     profiles: dict[str, Profile] = {}
     for subject, _key, attributes, notice_version, given_at, event_at in consents:
-        rows = held[hashes[subject]]
-        if len(rows) > 1:
-            rows.sort(key=_newest_first)
-        profile = _profile(rows, attributes, notice_version, given_at, event_at)
+        held = sorted(states[hashes[subject]].responses.values(), key=_newest_first)
+        profile = _profile(held, attributes, notice_version, given_at, event_at)
         if profile is not None:
             profiles[subject] = profile
     return profiles
@@ -360,14 +358,8 @@ def _profile(
     )
 
 
+_INSERT_READ = insert(ProfileRead.__table__)
 _READS = ProfileRead.__table__.c
-#: One read's row, with every column bound (run as driver SQL: ``driver_rows.execute``).
-_INSERT_READ = insert(ProfileRead.__table__).values(
-    {
-        name: bindparam(name, type_=_READS[name].type)
-        for name in ("id", "subject", "client", "attributes", "read_at")
-    }
-)
 _INSERT_READS = {
     dialect: text(f"""
         INSERT INTO {ProfileRead.__tablename__} (id, subject, client, attributes, read_at)
@@ -447,7 +439,7 @@ def record_reads(
         for subject, keys in reads
     ]
     if len(rows) == 1:
-        driver_rows.execute(connection, _INSERT_READ, {**rows[0], "id": read_id(now)})
+        connection.execute(_INSERT_READ, {**rows[0], "id": read_id(now)})
     elif rows:
         # One statement for the lot, prepared once: the rows go in as arrays (PostgreSQL) or
         # one JSON document (SQLite). An executemany is a statement per row on most drivers,

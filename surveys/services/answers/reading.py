@@ -167,27 +167,21 @@ def answers_of_page(
     connection: Connection, hashes: Sequence[str], sealer: Sealer
 ) -> dict[str, list[Held]]:
     """What each browser in ``hashes`` holds now, as :func:`states_of` without the "Not now"
-    marks, as the driver gives the rows (``driver_rows``): for a page of the bulk sync one
-    statement whose text is the same whatever the number of hashes (one bound list, not a
-    parameter per hash, which SQLAlchemy and the driver would otherwise render and parse
-    anew for every page); for a single read, the statement that matches with ``=``."""
+    marks, for a page of the bulk sync: one statement whose text is the same whatever the
+    number of hashes (one bound list, not a parameter per hash, which SQLAlchemy and the
+    driver would otherwise render and parse anew for every page)."""
     if not hashes:
         return {}
     owner = {tag: hashed for hashed in hashes for tag in sealer.tags(hashed)}
     dialect = connection.dialect.name
-    statement = _PAGE_STATEMENTS[dialect]
-    if len(hashes) == 1 and len(owner) == 1:
-        # A single read (one browser, one sealing key): the statement that matches with "=".
-        statement = _STATEMENTS[(False, False)]
-        params: dict[str, Any] = {"hashes": hashes[0], "tags": next(iter(owner))}
-    elif dialect == "postgresql":
-        params = {"hashes": list(hashes), "tags": list(owner)}
+    if dialect == "postgresql":
+        params: dict[str, Any] = {"hashes": list(hashes), "tags": list(owner)}
     else:
         params = {"hashes": json.dumps(list(hashes)), "tags": json.dumps(list(owner))}
     held: dict[str, dict[Any, Held]] = {hashed: {} for hashed in hashes}
     pending: dict[str, list[Entry]] = {}
     width = len(ANSWER_COLUMNS)
-    for row in driver_rows.rows(connection, statement, params):
+    for row in driver_rows.rows(connection, _PAGE_STATEMENTS[dialect], params):
         kind, key, survey_id, slug, submitted_on, updated_on = row[:6]
         if kind == CLEAR:
             answers = dict(zip(ANSWER_KEYS, row[6 : 6 + width], strict=True))
