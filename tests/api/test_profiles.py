@@ -2,8 +2,9 @@
 and every read in the shopper's own access log."""
 
 import json
+import uuid
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -216,6 +217,19 @@ def test_every_read_is_in_the_shoppers_access_log_on_me(api, consenting, store):
     assert "State and Age band" in page
     exported = customer.client.get("/me/export.json").json["profile_reads"]
     assert len(exported) == 3 and exported[0]["client"] == "recommender"
+
+
+def test_a_single_reads_log_row_is_stored_as_the_orm_would_store_it(api, consenting, store):
+    """However the single read's insert is run (it was once tried as driver SQL), its id, keys
+    and time go through the columns' own conversions (a UUID as hex on SQLite, JSON, UTC)."""
+    consenting("cust-1", ["state", "age_band"])
+    before = datetime.now(UTC)
+    assert api.get(PROFILE.format("cust-1")).status_code == 200
+    [read] = store.reads()
+    assert isinstance(read.id, uuid.UUID) and read.id.version == 7
+    assert read.attributes == ["state", "age_band"]
+    assert read.read_at.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=1) <= read.read_at <= datetime.now(UTC)
 
 
 def test_a_subject_no_store_could_hold_is_simply_not_found(api, consenting):
