@@ -91,6 +91,29 @@ def postgres_binds(admin_url: str, prefix: str = "api_bench") -> dict[str, str]:
     }
 
 
+def bench_stores_and_keys(
+    backend: str, postgres_url: str, prefix: str, folder: Path
+) -> dict[str, str]:
+    """The settings every bench's app runs with: fresh stores (SQLite files in ``folder``, or
+    two new PostgreSQL databases named by ``prefix``) and random keys of the recommended
+    length (production refuses placeholders)."""
+    from cryptography.fernet import Fernet
+
+    if backend == "sqlite":
+        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
+    else:
+        binds = postgres_binds(postgres_url, prefix=prefix)
+    return {
+        "SURVEYS_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
+        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
+        "ANSWERS_DATABASE_URL": binds["answers"],
+        "IDENTITY_DATABASE_URL": binds["identity"],
+    }
+
+
 def seed(env: dict[str, str], profiles: int) -> tuple[str, list[str]]:
     """Migrate, load the surveys, and make ``profiles`` consenting shoppers and a client."""
     os.environ.update(env)
@@ -280,22 +303,9 @@ def main() -> None:
     others = dict(item.split("=", 1) for item in args.compare)
     wrk = ensure_wrk()
     folder = Path(tempfile.mkdtemp(prefix="api-bench-"))
-    from cryptography.fernet import Fernet
-
-    if args.backend == "sqlite":
-        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
-    else:
-        binds = postgres_binds(args.postgres_url, prefix=args.db_prefix)
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
-        "SURVEYS_ENV": "production",
-        # Random keys of the recommended length: production refuses placeholders.
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
-        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_DATABASE_URL": binds["answers"],
-        "IDENTITY_DATABASE_URL": binds["identity"],
+        **bench_stores_and_keys(args.backend, args.postgres_url, args.db_prefix, folder),
         # The limiter stays in the path, set high enough not to refuse the benchmark itself.
         "API_RATE_LIMIT": "1000000 per second",
         "RATELIMIT_STORAGE_URI": args.limits_storage,

@@ -14,7 +14,6 @@ the answers, the whole of ``consented_after``, the JSON and the log's insert.
 from __future__ import annotations
 
 import argparse
-import secrets
 import sys
 import tempfile
 import time
@@ -25,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api_profiles import postgres_binds  # noqa: E402
+from bench.api_profiles import bench_stores_and_keys  # noqa: E402
 from bench.bulk_sync import seed  # noqa: E402
 
 
@@ -45,22 +44,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://127.0.0.1/test")
     parser.add_argument("--db-prefix", default="bulk_page_bench")
     args = parser.parse_args()
-    from cryptography.fernet import Fernet
-
     folder = Path(tempfile.mkdtemp(prefix="bulk-page-"))
-    if args.backend == "sqlite":
-        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
-    else:
-        binds = postgres_binds(args.postgres_url, prefix=args.db_prefix)
-    env = {
-        "SURVEYS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
-        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_DATABASE_URL": binds["answers"],
-        "IDENTITY_DATABASE_URL": binds["identity"],
-    }
+    env = bench_stores_and_keys(args.backend, args.postgres_url, args.db_prefix, folder)
     _, subjects = seed(env, args.profiles)
     from surveys import create_app
     from surveys.api import connections, views

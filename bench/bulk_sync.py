@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import random
-import secrets
 import sys
 import tempfile
 import time
@@ -44,9 +43,9 @@ sys.path.insert(0, str(ROOT))
 from bench.api_profiles import (  # noqa: E402
     ATTRIBUTES,
     STATES,
+    bench_stores_and_keys,
     ensure_wrk,
     lua_script,
-    postgres_binds,
     run_wrk,
     start_gunicorn,
     wait_ready,
@@ -164,21 +163,9 @@ def main() -> None:
     args = parser.parse_args()
     wrk = ensure_wrk()
     folder = Path(tempfile.mkdtemp(prefix="bulk-sync-bench-"))
-    from cryptography.fernet import Fernet
-
-    if args.backend == "sqlite":
-        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
-    else:
-        binds = postgres_binds(args.postgres_url, prefix=args.db_prefix)
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
-        "SURVEYS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
-        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_DATABASE_URL": binds["answers"],
-        "IDENTITY_DATABASE_URL": binds["identity"],
+        **bench_stores_and_keys(args.backend, args.postgres_url, args.db_prefix, folder),
         "API_RATE_LIMIT": "1000000 per second",
     }
     started = time.perf_counter()

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api_profiles import postgres_binds, seed  # noqa: E402
+from bench.api_profiles import bench_stores_and_keys, seed  # noqa: E402
 
 FLOORS = {"floor": "app", "floor 3 st": "joined", "floor 2 RT": "logged_first"}
 
@@ -42,22 +41,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default="postgresql://127.0.0.1/test")
     parser.add_argument("--db-prefix", default="floor_latency")
     args = parser.parse_args()
-    from cryptography.fernet import Fernet
-
     folder = Path(tempfile.mkdtemp(prefix="floor-latency-"))
-    if args.backend == "sqlite":
-        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
-    else:
-        binds = postgres_binds(args.postgres_url, prefix=args.db_prefix)
-    env = {
-        "SURVEYS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
-        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_DATABASE_URL": binds["answers"],
-        "IDENTITY_DATABASE_URL": binds["identity"],
-    }
+    env = bench_stores_and_keys(args.backend, args.postgres_url, args.db_prefix, folder)
     token, subjects = seed(env, args.profiles)
     os.environ.update(env)
     from bench import floor_app

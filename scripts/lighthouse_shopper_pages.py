@@ -22,21 +22,15 @@ import http.cookiejar
 import json
 import os
 import re
-import secrets
 import subprocess
 import sys
 import tempfile
-import threading
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-from werkzeug.serving import make_server
-
-from surveys import create_app
-from surveys.extensions import db
-from surveys.services import catalogue
+from local_app import local_app
+from local_app import serve as serve_app
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 LIGHTHOUSE = ["npx", "-y", "lighthouse@12"]
@@ -46,25 +40,7 @@ LANGUAGE = os.environ.get("LIGHTHOUSE_LANG", "")
 
 
 def serve() -> str:
-    stores = tempfile.mkdtemp(prefix="lighthouse")
-    app = create_app(
-        {
-            "SURVEYS_ENV": "test",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
-            "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-            "SQLALCHEMY_BINDS": {b: f"sqlite:///{stores}/{b}.db" for b in ("answers", "identity")},
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        db.create_all(bind_key=["answers", "identity"])
-        catalogue.load_defaults(db.session)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
+    return serve_app(local_app(tempfile.mkdtemp(prefix="lighthouse")))
 
 
 def answer_about_you(base: str) -> tuple[str, str]:

@@ -11,19 +11,14 @@ to English for whatever is not translated yet). Temporary SQLite stores, the def
 from __future__ import annotations
 
 import re
-import secrets
 import sys
 import tempfile
 from pathlib import Path
 
-from cryptography.fernet import Fernet
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from surveys import create_app  # noqa: E402
-from surveys.extensions import db  # noqa: E402
-from surveys.services import catalogue  # noqa: E402
+from scripts.local_app import local_app  # noqa: E402
 from tests.i18n import catalogues  # noqa: E402
 
 BUDGET = 20 * 1024
@@ -31,22 +26,8 @@ SLUGS = ("about-you", "where-you-shop")
 
 
 def weigh(language: str, translations: Path, stores: Path) -> dict[str, int]:
-    binds = {bind: f"sqlite:///{stores / language}-{bind}.db" for bind in ("answers", "identity")}
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-            "SQLALCHEMY_BINDS": binds,
-            "BABEL_TRANSLATION_DIRECTORIES": str(translations),
-            "RATELIMIT_ENABLED": False,
-        }
-    )
-    with app.app_context():
-        db.create_all(bind_key=["answers", "identity"])
-        catalogue.load_defaults(db.session)
-        db.session.commit()
+    mine = tempfile.mkdtemp(prefix=f"{language}-", dir=stores)
+    app = local_app(mine, TESTING=True, BABEL_TRANSLATION_DIRECTORIES=str(translations))
     client = app.test_client()
     client.set_cookie("lang", language)
     sizes = {}

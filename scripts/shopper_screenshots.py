@@ -11,45 +11,20 @@ signed-in offer, under 18) and writes one full-page PNG per screen, width and Ja
 
 from __future__ import annotations
 
-import secrets
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
-from cryptography.fernet import Fernet
+from local_app import local_app
+from local_app import serve as serve_app
 from playwright.sync_api import Page, sync_playwright
-from werkzeug.serving import make_server
-
-from surveys import create_app
-from surveys.extensions import db
-from surveys.services import catalogue
 
 CHROMIUM = "/usr/bin/chromium"
 SIZES = {"phone": (390, 844), "desktop": (1280, 800)}
 
 
 def serve() -> str:
-    stores = tempfile.mkdtemp(prefix="shots")
-    app = create_app(
-        {
-            "SURVEYS_ENV": "test",
-            "SECRET_KEY": secrets.token_urlsafe(32),
-            "SHOP_SIGNING_KEY": secrets.token_urlsafe(32),
-            "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-            "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-            "SQLALCHEMY_BINDS": {b: f"sqlite:///{stores}/{b}.db" for b in ("answers", "identity")},
-            "RATELIMIT_ENABLED": False,
-            "DEMO": True,
-        }
-    )
-    with app.app_context():
-        db.create_all(bind_key=["answers", "identity"])
-        catalogue.load_defaults(db.session)
-        db.session.commit()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    return f"http://127.0.0.1:{server.server_port}"
+    return serve_app(local_app(tempfile.mkdtemp(prefix="shots"), DEMO=True))
 
 
 def choose(page: Page, question: str, label: str) -> None:
