@@ -4,6 +4,7 @@ against the OpenAPI document, so the document cannot drift from what the API rea
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -229,3 +230,22 @@ def store(app: Flask) -> Any:
             return self.rows(ProfileRead)
 
     return ApiStore(app)
+
+
+#: The Redis the shared-budget tests count in (CI starts it and says so in REDIS_URL).
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def shared_redis() -> Any:
+    """A client of the Redis at REDIS_URL. Without one the test is skipped, saying why; where
+    REDIS_URL is set (CI), a missing Redis fails the test instead of hiding it."""
+    redis = pytest.importorskip("redis")
+    server = redis.Redis.from_url(REDIS_URL)
+    try:
+        server.ping()
+    except redis.exceptions.ConnectionError:
+        if "REDIS_URL" in os.environ:
+            pytest.fail(f"REDIS_URL is set but no Redis answers at {REDIS_URL}")
+        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
+    return server

@@ -4,11 +4,10 @@ import secrets
 
 import pytest
 
-from tests.api.conftest import ApiCaller
+from tests.api.conftest import REDIS_URL, ApiCaller
 from tests.conftest import wait_for_a_fresh_rate_window
 
 FEED = "/api/v1/changes"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
@@ -70,12 +69,9 @@ def test_refused_tokens_spend_no_client_budget(app, limited_app, token):
     assert ApiCaller(limited, token).get(FEED).status_code == 200
 
 
-def test_two_workers_share_one_budget_through_redis(app, limited_app, make_api_client):
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
+def test_two_workers_share_one_budget_through_redis(
+    app, limited_app, make_api_client, shared_redis
+):
     # Two workers of one deployment: the same Redis and the same key prefix (this run's own,
     # as Redis outlives the test).
     token = make_api_client("recommender").token
@@ -87,15 +83,12 @@ def test_two_workers_share_one_budget_through_redis(app, limited_app, make_api_c
     assert second.get(FEED).status_code == 429
 
 
-def test_the_budget_is_kept_under_the_key_flask_limiter_used(app, limited_app, make_api_client):
+def test_the_budget_is_kept_under_the_key_flask_limiter_used(
+    app, limited_app, make_api_client, shared_redis
+):
     """Workers of the old and the new version side by side (a rolling deploy) spend one
     budget: the key is <prefix>/<client name>/api, as Flask-Limiter's shared limit made it."""
-    redis = pytest.importorskip("redis")
-    try:
-        server = redis.Redis.from_url(REDIS_URL)
-        server.ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
+    server = shared_redis
     prefix = secrets.token_hex(6)
     token = make_api_client("recommender").token
     api = ApiCaller(

@@ -8,7 +8,6 @@ may let a revoked token, a withdrawn consent or a spent budget through on the ne
 import secrets
 import threading
 
-import pytest
 from flask import session
 from flask.sessions import NullSession
 from sqlalchemy import event
@@ -16,10 +15,9 @@ from sqlalchemy import event
 from surveys import extensions
 from surveys.api import app_hooks, connections
 from surveys.extensions import limiter, login
-from tests.api.conftest import ApiCaller
+from tests.api.conftest import REDIS_URL, ApiCaller
 
 PROFILE = "/api/v1/profiles/{}"
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 def _checkouts(app, bind: str) -> list[object]:
@@ -107,15 +105,10 @@ def test_an_api_request_opens_no_cookie_session_even_when_sent_one(app, api):
 
 
 def test_the_budget_is_still_shared_by_two_instances_through_redis(
-    app, make_app, make_api_client, consenting
+    app, make_app, make_api_client, consenting, shared_redis
 ):
     """Two instances (two apps, each with its own held connections and counter) spend one
     budget in one Redis, on the single read's path."""
-    redis = pytest.importorskip("redis")
-    try:
-        redis.Redis.from_url(REDIS_URL).ping()
-    except redis.exceptions.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}: start redis-server to run this test")
     from tests.conftest import wait_for_a_fresh_rate_window
 
     consenting("cust-1", ["state"])
