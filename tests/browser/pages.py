@@ -71,7 +71,9 @@ class SurveyPage:
 
     def look_of(self, question_key: str, label: str) -> dict[str, str]:
         """What a shopper sees of one answer card: its computed border, background, weight and
-        the mark drawn after it (``none`` when there is none)."""
+        the mark drawn after it (``none`` when there is none). Measured after the load event,
+        so never before the stylesheet applies."""
+        self.page.wait_for_load_state("load")
         return self.option(question_key, label).evaluate(
             """label => {
                 const s = getComputedStyle(label), mark = getComputedStyle(label, "::after");

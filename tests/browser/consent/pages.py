@@ -152,7 +152,12 @@ class ConfirmPage:
 
 
 def looks(locator: Locator) -> dict[str, Any]:
-    """What makes a button prominent: its size, colours, weight and border."""
+    """What makes a button prominent: its size, colours, weight and border.
+
+    Waits for the page's load event first: the element can be found before the stylesheet
+    has applied, and a button measured unstyled is not the button the shopper sees.
+    """
+    locator.page.wait_for_load_state("load")
     return locator.evaluate(
         """element => {
             const style = getComputedStyle(element);

@@ -157,7 +157,9 @@ def test_no_thanks_links_nothing(page):
 
 
 def in_view_and_focused(page, selector: str) -> dict:  # type: ignore[no-untyped-def]
-    """Where ``selector`` is against the viewport, and whether it has the focus."""
+    """Where ``selector`` is against the viewport, and whether it has the focus (after the
+    load event: layout before the stylesheet applies is not what the shopper sees)."""
+    page.wait_for_load_state("load")
     return page.locator(selector).evaluate(
         """element => {
             const box = element.getBoundingClientRect();
