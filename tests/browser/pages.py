@@ -26,7 +26,9 @@ class SurveyPage:
         return self.page.locator("button[data-refresh]").count() == 1
 
     def question_top(self, field_id: str) -> float:
-        """Where the legend of a field's question is, in CSS pixels from the window's top."""
+        """Where the legend of a field's question is, in CSS pixels from the window's top
+        (after the load event, when the stylesheet has laid the page out)."""
+        self.page.wait_for_load_state("load")
         return self.page.locator(f"fieldset:has(#{field_id}) legend").bounding_box()["y"]
 
     def lga_names(self) -> list[str]:
