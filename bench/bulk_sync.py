@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.api_profiles import (  # noqa: E402
     ATTRIBUTES,
+    BENCH_RATE_LIMIT,
     STATES,
     bench_stores_and_keys,
     ensure_wrk,
@@ -166,7 +167,7 @@ def main() -> None:
     env = {
         **{k: v for k, v in os.environ.items() if not k.endswith("_DATABASE_URL")},
         **bench_stores_and_keys(args.backend, args.postgres_url, args.db_prefix, folder),
-        "API_RATE_LIMIT": "1000000 per second",
+        "API_RATE_LIMIT": BENCH_RATE_LIMIT,
     }
     started = time.perf_counter()
     token, subjects = seed(env, args.profiles)

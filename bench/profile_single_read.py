@@ -3,6 +3,7 @@
     .venv/bin/python bench/profile_single_read.py                              # SQLite, memory limits
     .venv/bin/python bench/profile_single_read.py --storage redis://127.0.0.1:6379/0
     .venv/bin/python bench/profile_single_read.py --backend postgresql
+    .venv/bin/python bench/profile_single_read.py --storage redis://127.0.0.1:6379/0 --compare-limits
 
 Seeds consenting shoppers as ``bench/bulk_sync.py`` does, then calls the app's WSGI callable
 directly (no server, no socket) for ``GET /api/v1/profiles/<subject>``, with the JSON access
@@ -27,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api_profiles import postgres_binds  # noqa: E402
+from bench.api_profiles import BENCH_RATE_LIMIT, postgres_binds  # noqa: E402
 from bench.bulk_sync import seed  # noqa: E402
 
 #: Functions whose cumulative time is one part of a read (file suffix, function name).
@@ -60,6 +61,11 @@ def main() -> None:
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1/test"),
     )
+    parser.add_argument(
+        "--compare-limits",
+        action="store_true",
+        help="measure with two limits (the old default's shape), then one (today's), in one run",
+    )
     args = parser.parse_args()
     from cryptography.fernet import Fernet
 
@@ -76,12 +82,16 @@ def main() -> None:
         "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": binds["answers"],
         "IDENTITY_DATABASE_URL": binds["identity"],
-        "API_RATE_LIMIT": "1000000 per second",
+        "API_RATE_LIMIT": BENCH_RATE_LIMIT,
         "RATELIMIT_STORAGE_URI": args.storage,
         "RATELIMIT_KEY_PREFIX": secrets.token_hex(6),
     }
     token, subjects = seed(env, 1000)
     # Before and after in one run: the limiter's X-RateLimit-* headers on, then off.
+    if args.compare_limits:  # two limits, one, two, one: each measured twice, in turn
+        for limits in [f"1000000 per second; {BENCH_RATE_LIMIT}", BENCH_RATE_LIMIT] * 2:
+            measure(token, subjects, args, {"API_RATE_LIMIT": limits})
+        return
     for headers in (True, False, True, False) if args.compare_headers else (False,):
         measure(token, subjects, args, {"RATELIMIT_HEADERS_ENABLED": headers})
 

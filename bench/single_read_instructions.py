@@ -31,6 +31,7 @@ def seed_folder(folder: Path) -> None:
     from cryptography.fernet import Fernet
 
     sys.path.insert(0, str(ROOT))  # only here: ``read`` takes the app from PYTHONPATH
+    from bench.api_profiles import BENCH_RATE_LIMIT
     from bench.bulk_sync import seed
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -42,7 +43,7 @@ def seed_folder(folder: Path) -> None:
         "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
         "ANSWERS_DATABASE_URL": f"sqlite:///{folder}/answers.db",
         "IDENTITY_DATABASE_URL": f"sqlite:///{folder}/identity.db",
-        "API_RATE_LIMIT": "1000000 per second",
+        "API_RATE_LIMIT": BENCH_RATE_LIMIT,
         "RATELIMIT_STORAGE_URI": "memory://",
     }
     token, subjects = seed(env, 1000)

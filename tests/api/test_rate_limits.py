@@ -1,6 +1,7 @@
 """Each client has its own budget, counted by client name; over it, a 429 with Retry-After."""
 
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,39 @@ def test_the_budget_is_kept_under_the_key_flask_limiter_used(
     assert api.get(FEED).status_code == 200
     keys = sorted(key.decode() for key in server.keys(f"*{prefix}*"))
     assert keys and all(f"LIMITER/{prefix}/recommender/api/3/1/minute" in key for key in keys)
+
+
+def test_as_deployed_a_request_costs_one_round_trip_to_redis(
+    app, make_app, make_api_client, shared_redis
+):
+    """The default budget is one limit: ``limits`` runs one Redis script per limit, so a
+    request as deployed (Redis, the default API_RATE_LIMIT) makes exactly one call to Redis.
+    Counted by a spy on the app's own Redis client, which still does every call."""
+    from surveys.config import DEFAULT_API_RATE_LIMIT, load_config
+
+    assert load_config(Path(app.instance_path), {})["API_RATE_LIMIT"] == DEFAULT_API_RATE_LIMIT
+    token = make_api_client("recommender").token
+    deployed = make_app(
+        create_schema=False,
+        RATELIMIT_ENABLED=True,
+        API_RATE_LIMIT=DEFAULT_API_RATE_LIMIT,
+        RATELIMIT_STORAGE_URI=REDIS_URL,
+        RATELIMIT_KEY_PREFIX=secrets.token_hex(6),
+    )
+    redis_client = deployed.extensions["api_budgets"].storage.get_connection()
+    calls: list[str] = []
+    real_call = redis_client.execute_command
+
+    def counted(*args, **options):  # type: ignore[no-untyped-def]
+        calls.append(str(args[0]))
+        return real_call(*args, **options)
+
+    redis_client.execute_command = counted
+    api = ApiCaller(deployed, token)
+    assert [api.get(FEED).status_code for _ in range(3)] == [200, 200, 200]
+    assert len(calls) == 3, calls  # one script per request, whatever its name
+    # Two limits would be two calls: the spy sees what a second limit costs.
+    calls.clear()
+    deployed.config["API_RATE_LIMIT"] = f"1000 per second; {DEFAULT_API_RATE_LIMIT}"
+    assert api.get(FEED).status_code == 200
+    assert len(calls) == 2, calls
