@@ -20,10 +20,12 @@ import logging
 import os
 import pstats
 import secrets
+import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -88,30 +90,70 @@ def main() -> None:
     }
     token, subjects = seed(env, 1000)
     # Before and after in one run: the limiter's X-RateLimit-* headers on, then off.
-    if args.compare_limits:  # two limits, one, two, one: each measured twice, in turn
-        for limits in [f"1000000 per second; {BENCH_RATE_LIMIT}", BENCH_RATE_LIMIT] * 2:
-            measure(token, subjects, args, {"API_RATE_LIMIT": limits})
+    if args.compare_limits:
+        two, one = f"1000000 per second; {BENCH_RATE_LIMIT}", BENCH_RATE_LIMIT
+        interleaved(token, subjects, args, {"two limits": two, "one limit": one})
         return
     for headers in (True, False, True, False) if args.compare_headers else (False,):
         measure(token, subjects, args, {"RATELIMIT_HEADERS_ENABLED": headers})
 
 
-def measure(token: str, subjects: list[str], args: argparse.Namespace, config: dict) -> None:
-    from werkzeug.test import EnvironBuilder
-
+def _quiet_app(config: dict) -> Any:
+    """The app with ``config``, its JSON access log written to /dev/null (as gunicorn writes
+    it to a file; the migrations' logging set-up would otherwise echo it on the terminal)."""
     from surveys import create_app
     from surveys.extensions import limiter
 
     # The limiter is one object per process and keeps the first app's choice of headers.
     limiter._headers_enabled = None  # noqa: SLF001  (so this app's config is read again)
     app = create_app(config)
-    # The JSON access log is written (to /dev/null), as gunicorn writes it to a file; the
-    # migrations' logging set-up would otherwise echo it on the terminal too.
     devnull = open(os.devnull, "w")  # noqa: SIM115  (for the whole run)
     for logger in (logging.getLogger(), logging.getLogger("surveys")):
         for handler in logger.handlers:
             if isinstance(handler, logging.StreamHandler):
                 handler.setStream(devnull)
+    return app
+
+
+def interleaved(
+    token: str, subjects: list[str], args: argparse.Namespace, limits: dict[str, str]
+) -> None:
+    """One app per API_RATE_LIMIT, read in turn one read at a time, so that a burst of load
+    on the shared machine falls on all of them alike; the median time per read of each."""
+    from werkzeug.test import EnvironBuilder
+
+    apps = {name: _quiet_app({"API_RATE_LIMIT": value}) for name, value in limits.items()}
+    headers = {"Authorization": f"Bearer {token}"}
+    environs = [
+        EnvironBuilder(f"/api/v1/profiles/{subject}", headers=headers).get_environ()
+        for subject in subjects
+    ]
+    times: dict[str, list[float]] = {name: [] for name in apps}
+    statuses: set[str] = set()
+
+    def start_response(status: str, *_: object) -> None:
+        statuses.add(status)
+
+    for n in range(300 + args.reads):
+        for name, app in apps.items():
+            started = time.perf_counter()
+            b"".join(app.wsgi_app(dict(environs[n % len(environs)]), start_response))
+            if n >= 300:
+                times[name].append(time.perf_counter() - started)
+    assert statuses == {"200 OK"}, statuses
+    first = statistics.median(times[next(iter(apps))])
+    print(f"{args.backend}, limits in {args.storage.split(':')[0]}, {args.reads} reads each, "
+          "interleaved:")  # fmt: skip
+    for name, value in limits.items():
+        per_read = statistics.median(times[name])
+        print(f"  {name:<12} {value:<45} median {per_read * 1e6:7.0f} µs per read  "
+              f"{per_read / first:5.0%}")  # fmt: skip
+
+
+def measure(token: str, subjects: list[str], args: argparse.Namespace, config: dict) -> None:
+    from werkzeug.test import EnvironBuilder
+
+    app = _quiet_app(config)
     headers = {"Authorization": f"Bearer {token}"}
     environs = [
         EnvironBuilder(f"/api/v1/profiles/{subject}", headers=headers).get_environ()
