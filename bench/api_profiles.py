@@ -296,6 +296,14 @@ def main() -> None:
         help="where the app counts its rate limits (production: redis://127.0.0.1:6379/0)",
     )
     parser.add_argument(
+        "--group-commit-us",
+        type=int,
+        default=0,
+        metavar="MICROSECONDS",
+        help="PostgreSQL: also run the app and the floor with group commit (commit_delay of "
+        "this many microseconds, commit_siblings 1, set per connection), beside them as they are",
+    )
+    parser.add_argument(
         "--compare",
         action="append",
         default=[],
@@ -329,6 +337,17 @@ def main() -> None:
     for name, offset, app in FLOORS:
         ports[name], apps[name] = first + offset, f"bench.floor_app:{app}"
     envs = {name: env for name in ports} | {LIMITED_FLOOR: {**env, "FLOOR_COUNTS_LIMIT": "1"}}
+    grouped: list[str] = []
+    if args.group_commit_us and args.backend == "postgresql":
+        # The server flushes the commits of concurrent reads together: the lever the read
+        # log's durable commit leaves (docs/benchmarks.md). A deployment sets it server-wide.
+        url = with_group_commit(env["IDENTITY_DATABASE_URL"], args.group_commit_us)
+        for offset, (name, app) in enumerate(
+            [("API, grouped", "wsgi:app"), ("floor, grouped", "bench.floor_app:app")]
+        ):
+            ports[name], apps[name] = first + 6 + offset, app
+            envs[name] = {**env, "IDENTITY_DATABASE_URL": url}
+            grouped.append(name)
     roots = {name: ROOT for name in ports}
     for index, (label, path) in enumerate(others.items()):
         ports[label], apps[label], roots[label] = (
@@ -347,7 +366,7 @@ def main() -> None:
         single = lua_script(folder, "single", token, subjects, batch=False)
         batch = lua_script(folder, "batch", token, subjects, batch=True)
         floors = [LIMITED_FLOOR, "floor", *(name for name, _, _ in FLOORS)]
-        everyone = ["profile API", *others, *floors, "bare Flask"]
+        everyone = ["profile API", *others, *floors, *grouped, "bare Flask"]
         scenarios = [
             ("single reads, saturating", single, args.connections, everyone),
             (f"single reads, moderate ({args.moderate} connections)", single, args.moderate,
@@ -386,6 +405,18 @@ def main() -> None:
             server.terminate()
         for server in servers.values():
             server.wait(30)
+
+
+def with_group_commit(url: str, microseconds: int) -> str:
+    """``url`` with libpq options that make its connections' commits wait up to
+    ``microseconds`` for others to flush with (``commit_delay`` needs a superuser, as the
+    local bench's role is; ``commit_siblings`` 1: one other open transaction is enough)."""
+    from sqlalchemy.engine import make_url
+
+    options = f"-c commit_delay={microseconds} -c commit_siblings=1"
+    return (
+        make_url(url).update_query_dict({"options": options}).render_as_string(hide_password=False)
+    )
 
 
 def median(values: list[float]) -> float:
