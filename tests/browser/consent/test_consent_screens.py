@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 import pytest
 from pages import ConfirmPage, ConsentOffer, DemoShop, MyDataPage, SurveyPage, looks
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.browser
 
@@ -119,6 +119,7 @@ def test_withdrawing_with_delete_asks_again_and_cancel_keeps_everything(
         ConsentOffer(page).accept("state")
         me = MyDataPage(page)
         me.withdraw_delete.click()
+        page.wait_for_url("**/me/consent/withdraw")  # not /me's own heading, still showing
         confirm = ConfirmPage(page)
         assert confirm.heading.inner_text() == "Withdraw and delete your answers?"
         yes, cancel = looks(confirm.yes), looks(confirm.cancel)
@@ -139,6 +140,7 @@ def test_delete_everything_asks_again_first(page):
     answer_about_you(page)
     me = MyDataPage(page).open()
     me.delete_everything.click()
+    page.wait_for_url("**/me/delete")  # not /me's own heading, still showing
     assert ConfirmPage(page).heading.inner_text() == "Delete everything?"
     assert "Ikeja" in me.open().text()  # asking deleted nothing
     me.delete_everything.click()
@@ -184,6 +186,9 @@ def test_yes_with_nothing_ticked_shows_the_error_on_the_thank_you_page_in_view_a
         assert page.get_by_role("heading", name="Thank you").is_visible()
         summary = page.locator("#consent-error")
         assert "Tick at least one answer" in summary.inner_text()
+        # Autofocus and the #consent-error fragment take effect when the page is first drawn,
+        # which can come after the load event: wait for the focus, then measure.
+        expect(summary).to_be_focused()
         where = in_view_and_focused(page, "#consent-error")
         assert where["focused"], "the error summary has the focus"
         assert 0 <= where["top"] and where["bottom"] <= where["height"], where
