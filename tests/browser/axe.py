@@ -12,7 +12,11 @@ CSP_BYPASS = {"bypass_csp": True}
 
 def axe_violations(page, context: str = "document") -> list[str]:  # type: ignore[no-untyped-def]
     """Every WCAG 2.x A/AA and best-practice rule axe finds broken on the page as it is now,
-    as "rule-id (impact): target, ..." lines (an empty list when it finds none)."""
+    as "rule-id (impact): target, ..." lines (an empty list when it finds none).
+
+    Waits for the page's load event first: contrast and target sizes checked before the
+    stylesheet applies are not the page a shopper sees."""
+    page.wait_for_load_state("load")
     # Added as an inline <script>: the page's context must be made with bypass_csp=True
     # (CSP_BYPASS below), since the app's policy allows no inline script, rightly.
     page.add_script_tag(path=AXE)
