@@ -22,8 +22,9 @@ class SurveyPage:
         """The no-JavaScript cascade button."""
         self.page.click("button[data-refresh]")
 
-    def has_show_lgas_button(self) -> bool:
-        return self.page.locator("button[data-refresh]").count() == 1
+    def show_lgas_button(self) -> Locator:
+        """The no-JavaScript "Show its LGAs" button (survey.js removes it once it has the LGAs)."""
+        return self.page.locator("button[data-refresh]")
 
     def question_top(self, field_id: str) -> float:
         """Where the legend of a field's question is, in CSS pixels from the window's top

@@ -91,6 +91,7 @@ def test_a_longer_survey_numbers_its_questions_and_counts_answers_as_they_are_gi
 ):
     survey = SurveyPage(page, live_server, "about-you").open()
     page.wait_for_load_state("networkidle")  # the LGA list is in
+    expect(survey.show_lgas_button()).to_have_count(0)  # and survey.js follows the state
     assert survey.steps() == [f"Question {n} of 5" for n in range(1, 6)]
     expect(survey.progress()).to_have_text("0 of 5 answered")
     survey.choose("age_band", "25–34")
