@@ -4,6 +4,7 @@ again; another says "Not now" and is not invited again within the period."""
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ def test_a_shopper_is_invited_answers_and_returns_to_the_shop_page_not_invited_a
     survey.send()
     expect(page.locator("h1")).to_have_text("Thank you")
     page.get_by_role("link", name="Back to the shop").click()
-    assert page.url == shop.url
+    expect(page).to_have_url(shop.url)
 
     page.wait_for_load_state("networkidle")
     expect(shop.invitation).to_have_count(0)
@@ -142,6 +143,7 @@ def test_a_shopper_is_invited_answers_and_returns_to_the_shop_page_not_invited_a
 
 def test_a_shopper_says_not_now_and_is_not_invited_again_within_the_period(page, servers):
     shop = ShopPage(page, servers).open()
+    shop.invitation.wait_for()  # drawn (and listening for Escape) once invitation.json is read
     page.keyboard.press("Escape")  # closes it, for this page only
     expect(shop.invitation).to_have_count(0)
     shop.forget_being_invited()
@@ -167,13 +169,15 @@ def test_a_signed_in_customer_is_handed_over_by_the_shop_and_offered_personalisa
     shop = ShopPage(page, servers, "/signed-in/phones").open()
     shop.answer()
     # In the shop page's language (<html lang="en">), back to the shop page afterwards.
-    assert page.url.startswith(f"{servers.service}/surveys/about-you?lang=en&return_to=")
+    expect(page).to_have_url(
+        re.compile("^" + re.escape(f"{servers.service}/surveys/about-you?lang=en&return_to="))
+    )
     survey = SurveyPage(page, servers.service, "about-you")
     survey.choose("gender", "Female")
     survey.send()
     expect(page.locator("#consent-offer")).to_be_visible()  # only signed-in shoppers see it
     page.get_by_role("link", name="Back to the shop").click()
-    assert page.url == shop.url
+    expect(page).to_have_url(shop.url)
     assert page.console_problems == []
 
 

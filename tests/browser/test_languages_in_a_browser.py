@@ -35,7 +35,7 @@ def test_the_language_link_works_without_javascript(page_without_js, live_server
     )
     languages.get_by_role("link", name="Hausa").click()
 
-    assert page.url == f"{live_server}/surveys/about-you?lang=ha"  # the same page, in Hausa
+    expect(page).to_have_url(f"{live_server}/surveys/about-you?lang=ha")  # the same page, in Hausa
     expect(page.locator("html")).to_have_attribute("lang", "ha")
     expect(page.get_by_role("button", name=catalogues.pseudo("Not now"))).to_be_visible()
     expect(page.locator("h1")).to_have_text("Game da ku")  # the survey's own Hausa title
