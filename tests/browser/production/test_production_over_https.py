@@ -14,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from playwright.sync_api import expect
 
 from surveys.services import shop_tokens
 from tests.browser.production.conftest import CLIENT_ADDRESS, STAFF_EMAIL, STAFF_PASSWORD
@@ -77,7 +78,7 @@ def test_a_signed_in_shopper_consents_and_withdraws_over_https(https_page, site)
 def test_staff_sign_in_to_the_dashboard_over_https(https_page, site):
     staff = StaffSignIn(https_page)
     staff.sign_in(STAFF_EMAIL, STAFF_PASSWORD)
-    assert staff.sign_out_link().is_visible()
+    expect(staff.sign_out_link()).to_be_visible()  # the dashboard, once it is drawn
     assert "/dashboard" in https_page.url and "Staff sign-in" not in https_page.content()
 
 
