@@ -30,7 +30,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.api_profiles import BENCH_RATE_LIMIT, postgres_binds  # noqa: E402
+from bench.api_profiles import BENCH_RATE_LIMIT, bench_stores_and_keys  # noqa: E402
 from bench.bulk_sync import seed  # noqa: E402
 
 #: Functions whose cumulative time is one part of a read (file suffix, function name).
@@ -69,31 +69,19 @@ def main() -> None:
         help="measure with two limits (the old default's shape), then one (today's), in one run",
     )
     args = parser.parse_args()
-    from cryptography.fernet import Fernet
-
-    folder = tempfile.mkdtemp(prefix="single-read-")
-    if args.backend == "sqlite":
-        binds = {bind: f"sqlite:///{folder}/{bind}.db" for bind in ("answers", "identity")}
-    else:
-        binds = postgres_binds(args.postgres_url, prefix="single_read_bench")
+    folder = Path(tempfile.mkdtemp(prefix="single-read-"))
     env = {
-        "SURVEYS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
-        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_DATABASE_URL": binds["answers"],
-        "IDENTITY_DATABASE_URL": binds["identity"],
+        **bench_stores_and_keys(args.backend, args.postgres_url, "single_read_bench", folder),
         "API_RATE_LIMIT": BENCH_RATE_LIMIT,
         "RATELIMIT_STORAGE_URI": args.storage,
         "RATELIMIT_KEY_PREFIX": secrets.token_hex(6),
     }
     token, subjects = seed(env, 1000)
-    # Before and after in one run: the limiter's X-RateLimit-* headers on, then off.
     if args.compare_limits:
         two, one = f"1000000 per second; {BENCH_RATE_LIMIT}", BENCH_RATE_LIMIT
         interleaved(token, subjects, args, {"two limits": two, "one limit": one})
         return
+    # Before and after in one run: the limiter's X-RateLimit-* headers on, then off.
     for headers in (True, False, True, False) if args.compare_headers else (False,):
         measure(token, subjects, args, {"RATELIMIT_HEADERS_ENABLED": headers})
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import secrets
 import sys
 from pathlib import Path
 
@@ -28,21 +27,13 @@ ENVIRONS = 250
 
 
 def seed_folder(folder: Path) -> None:
-    from cryptography.fernet import Fernet
-
     sys.path.insert(0, str(ROOT))  # only here: ``read`` takes the app from PYTHONPATH
-    from bench.api_profiles import BENCH_RATE_LIMIT
+    from bench.api_profiles import BENCH_RATE_LIMIT, bench_stores_and_keys
     from bench.bulk_sync import seed
 
     folder.mkdir(parents=True, exist_ok=True)
     env = {
-        "SURVEYS_ENV": "production",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "SHOP_SIGNING_KEY": secrets.token_urlsafe(48),
-        "LINK_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_SEALING_KEY": Fernet.generate_key().decode(),
-        "ANSWERS_DATABASE_URL": f"sqlite:///{folder}/answers.db",
-        "IDENTITY_DATABASE_URL": f"sqlite:///{folder}/identity.db",
+        **bench_stores_and_keys("sqlite", "", "", folder),
         "API_RATE_LIMIT": BENCH_RATE_LIMIT,
         "RATELIMIT_STORAGE_URI": "memory://",
     }
