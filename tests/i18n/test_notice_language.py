@@ -78,18 +78,8 @@ def test_delete_everything_records_its_withdrawal_in_the_pages_language(app, cus
 def test_the_notice_shown_is_in_the_pages_language(make_app, tmp_path):
     """The text the record names is the text the page showed: through a catalogue, the
     notice on the offer is translated, and its version line with it."""
-    directory = install(tmp_path, {PSEUDO_AS: pseudo_catalogue()})
-    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(directory))
-    from surveys.services import catalogue
-
-    with app.app_context():
-        catalogue.load_defaults(db.session)
-        db.session.commit()
-    customer = Customer(app.test_client(), app)
-    customer.client.set_cookie("lang", PSEUDO_AS)
-    customer.sign_in("cust-yo")
-    customer.submit("about-you", ABOUT_YOU)
-    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    app = app_with_catalogues(make_app, tmp_path, {PSEUDO_AS: pseudo_catalogue()})
+    customer, page = thanks_page_in(app, PSEUDO_AS, "cust-yo")
     assert "Nothing is linked unless you press" not in page
     assert "Ňǒťȟįňġ įș ŀįňǩėđ ǔňŀėșș ẏǒǔ ṗřėșș" in page
     customer.consent(["state"], page="/surveys/about-you/thanks")
@@ -119,16 +109,29 @@ def form_fields(page: str, form: str) -> dict[str, str]:
     )
 
 
-def app_with_a_whole_notice_in(make_app, tmp_path, language: str):  # type: ignore[no-untyped-def]
-    """An app whose ``language`` catalogue translates everything (pseudo-translated)."""
-    directory = install(tmp_path, {language: pseudo_catalogue(language)})
-    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(directory))
+def app_with_catalogues(make_app, tmp_path, catalogues: dict):  # type: ignore[no-untyped-def]
+    """An app reading these catalogues (language -> babel Catalog), its surveys loaded."""
+    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(install(tmp_path, catalogues)))
     from surveys.services import catalogue
 
     with app.app_context():
         catalogue.load_defaults(db.session)
         db.session.commit()
     return app
+
+
+def thanks_page_in(app, language: str, customer_id: str) -> tuple[Customer, str]:  # type: ignore[no-untyped-def]
+    """A customer who answered "About you" in ``language``, and the thank-you page they see."""
+    customer = Customer(app.test_client(), app)
+    customer.client.set_cookie("lang", language)
+    customer.sign_in(customer_id)
+    customer.submit("about-you", ABOUT_YOU)
+    return customer, customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+
+
+def app_with_a_whole_notice_in(make_app, tmp_path, language: str):  # type: ignore[no-untyped-def]
+    """An app whose ``language`` catalogue translates everything (pseudo-translated)."""
+    return app_with_catalogues(make_app, tmp_path, {language: pseudo_catalogue(language)})
 
 
 def test_the_record_names_the_notice_shown_even_if_the_language_changed_since(make_app, tmp_path):
@@ -202,17 +205,8 @@ def test_a_notice_its_catalogue_does_not_fully_translate_is_shown_and_recorded_i
     page's language. The notice is shown whole in English then, and the record says so."""
     partial = pseudo_catalogue()
     partial.delete("Nothing is linked unless you press “Yes”.")
-    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(install(tmp_path, {PSEUDO_AS: partial})))
-    from surveys.services import catalogue
-
-    with app.app_context():
-        catalogue.load_defaults(db.session)
-        db.session.commit()
-    customer = Customer(app.test_client(), app)
-    customer.client.set_cookie("lang", PSEUDO_AS)
-    customer.sign_in("cust-partial")
-    customer.submit("about-you", ABOUT_YOU)
-    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    app = app_with_catalogues(make_app, tmp_path, {PSEUDO_AS: partial})
+    customer, page = thanks_page_in(app, PSEUDO_AS, "cust-partial")
     notice = re.search(r'<div class="notice-text"[^>]*>.*?</div>', page, re.S).group()
     assert 'lang="en"' in notice
     assert "Only the answers you tick are linked to your shop account" in notice
@@ -234,16 +228,7 @@ def test_a_notice_sentence_translated_as_the_english_reads_still_counts_as_trans
     same[
         "Nothing is linked unless you press “Yes”."
     ].string = "Nothing is linked unless you press “Yes”."
-    app = make_app(BABEL_TRANSLATION_DIRECTORIES=str(install(tmp_path, {PSEUDO_AS: same})))
-    from surveys.services import catalogue
-
-    with app.app_context():
-        catalogue.load_defaults(db.session)
-        db.session.commit()
-    customer = Customer(app.test_client(), app)
-    customer.client.set_cookie("lang", PSEUDO_AS)
-    customer.sign_in("cust-same")
-    customer.submit("about-you", ABOUT_YOU)
-    page = customer.client.get("/surveys/about-you/thanks").get_data(as_text=True)
+    app = app_with_catalogues(make_app, tmp_path, {PSEUDO_AS: same})
+    _, page = thanks_page_in(app, PSEUDO_AS, "cust-same")
     assert form_fields(page, "consent-offer")["notice_language"] == PSEUDO_AS
     assert "Ǒňŀẏ ťȟė ȧňșẇėřș ẏǒǔ ťįċǩ" in page
